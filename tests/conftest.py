@@ -1,0 +1,40 @@
+"""Shared test set-up: always offline, never the network.
+
+The environment is set here, before any test imports huggingface_hub, and the nbval
+kernels inherit it.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QUICKTOUR_MODE", "offline")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+import pytest  # noqa: E402
+
+from helpers import mode  # noqa: E402
+
+
+@pytest.fixture
+def fresh_mode(monkeypatch):
+    """A clean mode cache and environment; yields a function that sets the probe's answer."""
+    for name in ("QUICKTOUR_MODE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    mode.reset_mode_cache()
+
+    def answer(reachable: bool, why: str = "simulated") -> None:
+        monkeypatch.setattr(mode, "_probe", lambda: (reachable, why))
+        mode.reset_mode_cache()
+
+    yield answer
+    mode.reset_mode_cache()
+
+
+@pytest.fixture
+def empty_kit(monkeypatch, tmp_path):
+    """An empty kit home in a temporary folder."""
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
+    return tmp_path / "kit"

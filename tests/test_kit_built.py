@@ -1,0 +1,64 @@
+"""Checks of the real offline kit, as `make setup` builds it (run `make kit` first)."""
+
+import pytest
+
+from helpers.kit import build as kit_build
+from helpers.kit.parts import LABELS
+from helpers.kit.paths import component_dir
+
+
+@pytest.fixture(scope="module")
+def kit():
+    try:
+        return kit_build.info()
+    except FileNotFoundError as exc:
+        pytest.fail(f"{exc} (these tests check the real kit)")
+
+
+def test_kit_verifies(kit):
+    assert kit_build.verify() == []
+
+
+def test_classifier_is_good_enough(kit):
+    facts = kit["parts"]["sentiment"]["facts"]
+    assert facts["test_accuracy"] >= 0.80, facts
+
+
+def test_dataset_has_hub_splits_and_labels(kit):
+    from datasets import load_dataset
+
+    data = load_dataset(str(component_dir("rotten_tomatoes")))
+    assert set(data) == {"train", "validation", "test"}
+    assert sum(len(split) for split in data.values()) == 8530
+    assert data["train"].features["label"].names == ["neg", "pos"]
+    for split in data.values():  # stratified: both labels equally present
+        counts = split.to_pandas()["label"].value_counts()
+        assert abs(counts[0] - counts[1]) <= 1
+
+
+def test_local_metrics_compute_the_textbook_values(kit):
+    import evaluate
+
+    accuracy = evaluate.load(str(component_dir("metric-accuracy")))
+    f1 = evaluate.load(str(component_dir("metric-f1")))
+    preds, refs = [0, 1, 1, 1], [0, 1, 0, 0]
+    assert accuracy.compute(predictions=preds, references=refs) == {"accuracy": 0.5}
+    assert accuracy.compute(predictions=preds, references=refs, normalize=False) == {"accuracy": 2.0}
+    # precision 1/3, recall 1 -> f1 = 0.5
+    assert f1.compute(predictions=preds, references=refs)["f1"] == pytest.approx(0.5)
+    # against scikit-learn, an independent implementation, on uneven classes
+    from sklearn.metrics import f1_score
+
+    preds, refs = [0, 1, 1, 1, 0, 2, 2], [0, 1, 0, 1, 1, 2, 1]
+    for average in ("macro", "micro", "weighted"):
+        ours = f1.compute(predictions=preds, references=refs, average=average)["f1"]
+        assert ours == pytest.approx(f1_score(refs, preds, average=average)), average
+
+
+def test_classifier_labels_and_a_clear_case(kit):
+    from transformers import pipeline
+
+    classifier = pipeline("sentiment-analysis", model=str(component_dir("sentiment")))
+    assert list(classifier.model.config.id2label.values()) == list(LABELS)
+    good, bad = classifier(["A wonderful, moving film.", "A dull, tedious mess."])
+    assert good["label"] == "POSITIVE" and bad["label"] == "NEGATIVE"

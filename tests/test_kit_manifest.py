@@ -1,0 +1,98 @@
+import pytest
+
+from helpers.kit import build as kit_build
+from helpers.kit import manifest
+from helpers.kit.paths import component_dir, kit_root
+
+
+def make_part(folder_name="part", content=b"weights"):
+    final = kit_root() / folder_name
+    staging = manifest.staging_dir(final)
+    (staging / "model.bin").write_bytes(content)
+    (staging / "sub").mkdir()
+    (staging / "sub" / "vocab.txt").write_text("a\nb\n")
+    manifest.commit(staging, final, {"answer": 42})
+    return final
+
+
+def test_commit_then_check_is_clean(empty_kit):
+    final = make_part()
+    assert manifest.check(final) == []
+    assert manifest.read_record(final)["facts"] == {"answer": 42}
+    assert not list(final.parent.glob(".tmp-*")), "staging folder left behind"
+
+
+def test_check_catches_a_corrupted_file(empty_kit):
+    final = make_part()
+    (final / "model.bin").write_bytes(b"weighTs")  # same size, other bytes
+    problems = manifest.check(final)
+    assert len(problems) == 1 and "SHA-256" in problems[0]
+    assert manifest.check(final, deep=False) == []  # the quick check only sees sizes
+
+
+def test_check_catches_a_missing_and_a_truncated_file(empty_kit):
+    final = make_part()
+    (final / "sub" / "vocab.txt").unlink()
+    (final / "model.bin").write_bytes(b"w")
+    problems = " | ".join(manifest.check(final))
+    assert "vocab.txt: missing" in problems and "size 1 bytes" in problems
+
+
+def test_unfinished_part_is_not_built(empty_kit):
+    assert "not built" in manifest.check(kit_root() / "nothing")[0]
+
+
+def test_recommit_replaces_the_old_copy(empty_kit):
+    make_part(content=b"old")
+    final = make_part(content=b"newer")
+    assert (final / "model.bin").read_bytes() == b"newer"
+    assert manifest.check(final) == []
+    assert not list(final.parent.glob(".old-*"))
+
+
+def test_interrupted_build_leaves_nothing_that_looks_complete(empty_kit, monkeypatch):
+    def crash(out, log):
+        (out / "config.json").write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kit_build, "BUILDERS", {"encoder": crash})
+    with pytest.raises(KeyboardInterrupt):
+        kit_build.build()
+    assert manifest.read_record(component_dir("encoder")) is None
+    assert not component_dir("encoder").exists()
+    assert not list(component_dir("encoder").parent.glob(".tmp-*"))
+    assert not (kit_root() / kit_build.MANIFEST).exists()
+
+
+def test_second_build_skips_intact_parts(empty_kit, monkeypatch, capsys):
+    calls = []
+
+    def builder(out, log):
+        calls.append(out)
+        (out / "f.txt").write_text("x")
+        return {}
+
+    parts = {name: builder for name in kit_build.COMPONENT_DIRS}
+    monkeypatch.setattr(kit_build, "BUILDERS", parts)
+    kit_build.build()
+    assert len(calls) == len(parts)
+    kit_build.build()
+    assert len(calls) == len(parts), "an intact part was rebuilt"
+    assert capsys.readouterr().out.count("up to date") == len(parts)
+    (component_dir("encoder") / "f.txt").write_text("y")  # damage one part
+    assert any("--force encoder" in p for p in kit_build.verify())
+    kit_build.build()
+    assert len(calls) == len(parts) + 1
+    assert kit_build.verify() == []
+
+
+def test_force_rejects_unknown_parts(empty_kit):
+    with pytest.raises(ValueError, match="known"):
+        kit_build.build(force=["everything"])
+
+
+def test_verify_and_info_on_a_missing_kit(empty_kit):
+    assert kit_build.verify() and all("not built" in p for p in kit_build.verify())
+    with pytest.raises(FileNotFoundError, match="make kit"):
+        kit_build.info()
+    assert kit_build.main(["verify"]) == 1

@@ -1,0 +1,101 @@
+import pytest
+
+import helpers.resolver as resolve_module
+from helpers import resolve
+from helpers.catalog import CATALOG, known_names, lookup
+from helpers.kit import manifest
+from helpers.kit.paths import COMPONENT_DIRS, component_dir
+from helpers.resolver import KitMissingError, UnknownCheckpointError
+
+SENTIMENT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+
+
+def fake_part(part: str, facts=None):
+    """A built kit part with one small file, as the real build leaves it."""
+    final = component_dir(part)
+    staging = manifest.staging_dir(final)
+    (staging / "config.json").write_text("{}")
+    manifest.commit(staging, final, facts or {})
+    return final
+
+
+def test_hub_mode_returns_the_hub_id(fresh_mode, capsys):
+    fresh_mode(True, "https://huggingface.co answered")
+    assert resolve(SENTIMENT) == SENTIMENT
+    assert "via Hub" in capsys.readouterr().out
+
+
+def test_hub_mode_passes_unknown_names_through(fresh_mode):
+    fresh_mode(True)
+    assert resolve("someone/some-model", quiet=True) == "someone/some-model"
+
+
+def test_forced_offline_returns_the_kit_path(fresh_mode, empty_kit, monkeypatch, capsys):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    path = fake_part("sentiment", {"test_accuracy": 0.83})
+    assert resolve(SENTIMENT) == str(path)
+    out = capsys.readouterr().out
+    assert "offline kit" in out and "0.830" in out and "QUICKTOUR_MODE=offline" in out
+
+
+def test_forced_offline_ignores_the_hf_cache(fresh_mode, empty_kit, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry: True)
+    path = fake_part("sentiment")
+    assert resolve(SENTIMENT, quiet=True) == str(path)
+
+
+def test_auto_unreachable_prefers_the_hf_cache(fresh_mode, empty_kit, monkeypatch, capsys):
+    fresh_mode(False, "no answer")
+    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry: True)
+    assert resolve(SENTIMENT) == SENTIMENT
+    assert "local Hugging Face cache" in capsys.readouterr().out
+
+
+def test_auto_unreachable_not_cached_uses_the_kit(fresh_mode, empty_kit, monkeypatch):
+    fresh_mode(False, "no answer")
+    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry: False)
+    path = fake_part("rotten_tomatoes")
+    assert resolve("rotten_tomatoes", quiet=True) == str(path)
+
+
+def test_real_cache_lookup_finds_nothing_in_an_empty_cache(fresh_mode, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    assert not resolve_module._in_hf_cache(lookup("accuracy"))
+
+
+def test_unknown_name_offline_lists_the_known_ones(fresh_mode, empty_kit, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    with pytest.raises(UnknownCheckpointError) as info:
+        resolve("google/gemma-7b")
+    message = str(info.value)
+    assert SENTIMENT in message and "QUICKTOUR_MODE=auto" in message
+
+
+def test_missing_kit_says_make_kit(fresh_mode, empty_kit, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    with pytest.raises(KitMissingError, match="make kit"):
+        resolve(SENTIMENT)
+
+
+def test_caveat_is_shown_for_the_multilingual_stand_in(fresh_mode, empty_kit, monkeypatch, capsys):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    fake_part("sentiment")
+    resolve("nlptown/bert-base-multilingual-uncased-sentiment")
+    assert "English-only" in capsys.readouterr().out or "non-English" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad, error", [(None, TypeError), (42, TypeError), (["a"], TypeError), ("", ValueError), ("  ", ValueError)])
+def test_bad_input(fresh_mode, bad, error):
+    with pytest.raises(error):
+        resolve(bad)
+
+
+def test_catalog_is_consistent():
+    names = [n for e in CATALOG for n in (e.hub_id, *e.aliases)]
+    assert len(names) == len(set(names)), "a name appears twice in the catalog"
+    for entry in CATALOG:
+        assert entry.component in COMPONENT_DIRS
+        assert lookup(entry.hub_id) is entry
+    assert "rotten_tomatoes" in known_names() or lookup("rotten_tomatoes") is not None

@@ -1,0 +1,71 @@
+import pytest
+
+from helpers import check
+from helpers.device import fix_seeds, mixed_precision, pick_device
+from helpers.envcheck import check_requirements
+from helpers.session import Session, setup, versions
+from helpers.timing import Timing, measure, speedup
+
+
+def test_check_passes_and_fails_with_the_hint(capsys):
+    check("exercise 1", True, "unused")
+    assert "exercise 1: correct" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="Hint: look again"):
+        check("exercise 2", False, "look again")
+    with pytest.raises(TypeError):
+        check("exercise 3", "yes", "answers are True/False")
+
+
+def test_measure_times_and_keeps_the_result():
+    timing = measure(lambda: sum(range(1000)), n=10, label="sum")
+    assert timing.result == sum(range(1000)) and timing.n == 10 and timing.seconds >= 0
+    assert "ms/example" in str(timing)
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, None])
+def test_measure_rejects_an_empty_or_bad_count(n):
+    with pytest.raises(ValueError, match="empty"):
+        measure(lambda: None, n=n)
+
+
+def test_measure_rejects_a_non_callable():
+    with pytest.raises(TypeError):
+        measure([1, 2], n=2)
+
+
+def test_speedup_ratio():
+    slow, fast = Timing("single", 10, 2.0), Timing("batched", 10, 0.5)
+    assert "×4.00" in speedup(slow, fast)
+
+
+def test_seeds_make_torch_repeatable():
+    import torch
+
+    fix_seeds(7)
+    a = torch.rand(3)
+    fix_seeds(7)
+    assert torch.equal(a, torch.rand(3))
+    for bad in (-1, 1.5, "7", True):
+        with pytest.raises(ValueError):
+            fix_seeds(bad)
+
+
+def test_device_on_this_machine_is_a_known_one():
+    device, why = pick_device()
+    assert device in ("cuda", "mps", "cpu") and why
+    assert mixed_precision("cpu") is None
+
+
+def test_setup_prints_one_status_block(fresh_mode, monkeypatch, capsys):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    session = setup(seed=3)
+    out = capsys.readouterr().out
+    assert isinstance(session, Session) and session.offline and session.seed == 3
+    assert "transformers" in out and "device:" in out and "mode:   offline (QUICKTOUR_MODE=offline)" in out
+    assert set(versions()) == {"torch", "transformers", "datasets", "evaluate", "accelerate"}
+
+
+def test_envcheck_reports_ok_and_fail():
+    results = check_requirements(["# comment", "", "pytest>=1", "pytest<1", "surely-not-installed-pkg>=1"])
+    assert [ok for ok, _ in results] == [True, False, False]
+    assert "not installed" in results[2][1]
