@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
-# Tests and refreshes never touch the network: they always use the offline kit.
-OFFLINE := QUICKTOUR_MODE=offline HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1
+# Tests and refreshes never touch the network: tests/conftest.py and scripts/refresh_notebooks.py
+# both set helpers.mode.TEST_ENVIRONMENT (offline kit, no progress bars).
 
 .PHONY: help setup system-deps python-deps kit verify-kit lab test test-helpers refresh check-env clean
 
@@ -39,13 +39,13 @@ lab:  ## JupyterLab on notebooks/ with the venv's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test:  ## helpers' unit tests + nbval over every notebook, offline
-	$(OFFLINE) $(BIN)/python -m pytest
+	$(BIN)/python -m pytest
 
 test-helpers:  ## only the unit tests (fast)
-	$(OFFLINE) $(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests
 
 refresh:  ## re-execute every notebook in place, offline, so stored outputs come from this code
-	$(OFFLINE) $(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb
+	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb
 
 clean:  ## remove the venv (the kit stays in the HF cache; see README)
 	rm -rf $(VENV)

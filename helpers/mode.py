@@ -87,12 +87,17 @@ _probe = probe_hub
 def current_mode() -> Mode:
     """Settle the mode once for this process (see the module docstring) and return it."""
     asked = requested_mode()
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on") and asked != "hub":
-        mode = Mode("offline", "HF_HUB_OFFLINE is set" + (f" ({MODE_VARIABLE}={asked})" if asked != "auto" else ""))
-    elif asked == "offline":
+    hub_offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+    if asked == "offline":
         mode = Mode("offline", f"{MODE_VARIABLE}=offline", forced=True)
     elif asked == "hub":
+        if hub_offline:
+            raise ValueError(
+                f"{MODE_VARIABLE}=hub asks for the Hub, but HF_HUB_OFFLINE=1 forbids it: unset one of them"
+            )
         mode = Mode("hub", f"{MODE_VARIABLE}=hub", forced=True)
+    elif hub_offline:
+        mode = Mode("offline", "HF_HUB_OFFLINE=1 is set")
     else:
         reachable, why = _probe()
         mode = Mode("hub" if reachable else "offline", f"auto: {why}")
@@ -111,6 +116,18 @@ def _export_offline() -> None:
             "network. Restart the kernel and run the notebook from the top.",
             file=sys.stderr,
         )
+
+
+# The environment of every test and notebook refresh: offline, and no progress bars, whose
+# redraws would make stored notebook outputs differ from run to run. Learners keep their bars.
+TEST_ENVIRONMENT: dict[str, str] = {
+    MODE_VARIABLE: "offline",
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "TQDM_DISABLE": "1",
+}
 
 
 def reset_mode_cache() -> None:

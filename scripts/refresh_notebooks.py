@@ -6,12 +6,15 @@ without timing metadata, and stops at the first error.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from helpers.mode import TEST_ENVIRONMENT
 
 
 def refresh(path: Path) -> float:
@@ -28,6 +31,7 @@ def refresh(path: Path) -> float:
 
 
 def main(paths: list[str]) -> int:
+    os.environ.update(TEST_ENVIRONMENT)  # the same environment as `make test`: kernels inherit it
     for name in paths:
         print(f"refreshing {name} ...", flush=True)
         print(f"  done in {refresh(Path(name)):.1f} s", flush=True)

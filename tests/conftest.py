@@ -1,21 +1,10 @@
-"""Shared test set-up: always offline, never the network.
-
-The environment is set here, before any test imports huggingface_hub, and the nbval
-kernels inherit it.
-"""
+"""Fixtures for the helpers' unit tests (the offline environment is set in ../conftest.py)."""
 
 from __future__ import annotations
 
-import os
+import pytest
 
-os.environ.setdefault("QUICKTOUR_MODE", "offline")
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["HF_DATASETS_OFFLINE"] = "1"
-os.environ.setdefault("TQDM_DISABLE", "1")
-
-import pytest  # noqa: E402
-
-from helpers import mode  # noqa: E402
+from helpers import mode
 
 
 @pytest.fixture

@@ -54,6 +54,19 @@ def test_hf_hub_offline_means_offline(fresh_mode, monkeypatch):
     assert mode.current_mode().offline
 
 
+def test_hub_mode_with_hf_hub_offline_is_a_clear_error(fresh_mode, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ValueError, match="unset one of them"):
+        mode.current_mode()
+
+
+def test_forced_offline_stays_forced_with_hf_hub_offline(fresh_mode, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert mode.current_mode().forced
+
+
 def test_probe_runs_once_per_process(fresh_mode, monkeypatch):
     calls = []
     monkeypatch.setattr(mode, "_probe", lambda: calls.append(1) or (False, "x"))

@@ -1,0 +1,10 @@
+"""Root pytest configuration: every test and every nbval kernel runs offline.
+
+Set here, before anything imports huggingface_hub; nbval's kernels inherit the environment.
+"""
+
+import os
+
+from helpers.mode import TEST_ENVIRONMENT
+
+os.environ.update(TEST_ENVIRONMENT)
