@@ -1,0 +1,57 @@
+"""Looking inside a tokenizer's output (notebook 02; its tokenizer explorer widget too).
+
+``token_table`` lines up each token with its id and mask, so a learner can see what
+``input_ids``, ``attention_mask`` and ``token_type_ids`` mean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FIELDS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def token_rows(tokenizer: Any, text: str) -> list[dict[str, Any]]:
+    """One row per token of ``text``: position, token, id, attention mask, token type id
+    (when the tokenizer returns it), and whether it is a special token.
+
+    Raises TypeError when ``text`` is not a string, ValueError when it is empty.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"token_rows() takes one string, not {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("type some text to tokenize")
+    encoding = tokenizer(text)
+    ids = encoding["input_ids"]
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    special = set(tokenizer.all_special_ids)
+    rows = []
+    for position, (token, token_id) in enumerate(zip(tokens, ids)):
+        row: dict[str, Any] = {"position": position, "token": token, "id": token_id}
+        for field in FIELDS[1:]:
+            if field in encoding:
+                row[field] = encoding[field][position]
+        row["special"] = token_id in special
+        rows.append(row)
+    return rows
+
+
+def token_table(tokenizer: Any, text: str) -> Any:
+    """``token_rows`` as a pandas DataFrame, indexed by position."""
+    import pandas as pd
+
+    return pd.DataFrame(token_rows(tokenizer, text)).set_index("position")
+
+
+def explorer_text(tokenizer: Any, text: str) -> str:
+    """What the explorer widget shows for ``text``: a fixed-width table, or a hint when empty."""
+    try:
+        rows = token_rows(tokenizer, text)
+    except ValueError as exc:
+        return str(exc)
+    columns = [c for c in ("token", "id", "attention_mask", "token_type_ids") if c in rows[0]]
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in columns) for r in rows]
+    lines.append(f"{len(rows)} tokens, {sum(r['special'] for r in rows)} special")
+    return "\n".join(lines)
