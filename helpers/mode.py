@@ -118,9 +118,12 @@ def _export_offline() -> None:
         )
 
 
-# The environment of every test and notebook refresh: offline, and no progress bars, whose
-# redraws would make stored notebook outputs differ from run to run. Learners keep their bars.
+# The environment of every test and notebook refresh: offline; no progress bars, whose redraws
+# would make stored notebook outputs differ from run to run (learners keep their bars); and a
+# fixed hash seed for the kernels, so that libraries printing sets (load reports, warnings)
+# print them in the same order every run.
 TEST_ENVIRONMENT: dict[str, str] = {
+    "PYTHONHASHSEED": "0",
     MODE_VARIABLE: "offline",
     "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",

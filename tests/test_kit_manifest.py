@@ -96,3 +96,32 @@ def test_verify_and_info_on_a_missing_kit(empty_kit):
     with pytest.raises(FileNotFoundError, match="make kit"):
         kit_build.info()
     assert kit_build.main(["verify"]) == 1
+
+
+def test_rebuilt_dataset_is_not_served_from_a_stale_cache(empty_kit, monkeypatch):
+    from datasets import Dataset, load_dataset
+
+    rows = {"text": ["first build"]}
+
+    def builder(out, log):
+        (out / "data").mkdir()
+        Dataset.from_dict(rows).to_parquet(str(out / "data" / "train-00000-of-00001.parquet"))
+        return {}
+
+    monkeypatch.setattr(kit_build, "BUILDERS", {"rotten_tomatoes": builder})
+    monkeypatch.setattr(kit_build, "write_manifest", lambda: {})
+    kit_build.build()
+    path = str(component_dir("rotten_tomatoes"))
+    assert load_dataset(path, split="train")["text"] == ["first build"]
+    rows["text"] = ["second build"]
+    kit_build.build(force=["rotten_tomatoes"])
+    assert load_dataset(path, split="train")["text"] == ["second build"]
+
+
+def test_prune_removes_only_other_versions(empty_kit):
+    kit_root().mkdir(parents=True)
+    (kit_root().parent / "v0").mkdir()
+    (kit_root().parent / "v0" / "f").write_text("old")
+    assert kit_build.older_versions() == [kit_root().parent / "v0"]
+    assert kit_build.prune() == [kit_root().parent / "v0"]
+    assert kit_root().is_dir() and not (kit_root().parent / "v0").exists()

@@ -58,8 +58,25 @@ def build(force: Iterable[str] = ()) -> dict[str, Any]:
             manifest.commit(staging, final, facts)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        if COMPONENT_DIRS[part].startswith("datasets/"):
+            forget_datasets_cache(final.name)
         log(f"done in {time.monotonic() - start:.1f} s")
     return write_manifest()
+
+
+def forget_datasets_cache(folder_name: str) -> None:
+    """Drop 🤗 Datasets' cached copy of a rebuilt kit data set.
+
+    ``load_dataset(path)`` caches under a key it derives from the folder, and may keep serving
+    the old rows after the folder is rebuilt in place.
+    """
+    import datasets
+
+    for cached in Path(datasets.config.HF_DATASETS_CACHE).glob(f"{folder_name}*"):
+        if cached.is_dir():
+            shutil.rmtree(cached, ignore_errors=True)
+        else:
+            cached.unlink(missing_ok=True)
 
 
 def write_manifest() -> dict[str, Any]:
@@ -102,8 +119,11 @@ def info() -> dict[str, Any]:
 
 def format_info(data: dict[str, Any]) -> str:
     """A short human summary of the manifest."""
-    lines = [f"offline kit v{data['recipe_version']} at {kit_root()} (written {data['written']})"]
-    for part, meta in data["parts"].items():
+    total = sum(meta["bytes"] for meta in data["parts"].values())
+    lines = [f"offline kit v{data['recipe_version']} at {kit_root()} (written {data['written']}; {total / 1e6:.0f} MB)"]
+    order = [part for part in COMPONENT_DIRS if part in data["parts"]]
+    for part in order + sorted(set(data["parts"]) - set(order)):
+        meta = data["parts"][part]
         facts = meta["facts"]
         extra = ""
         if "test_accuracy" in facts:
@@ -113,12 +133,32 @@ def format_info(data: dict[str, Any]) -> str:
             )
         elif "splits" in facts:
             extra = "  " + ", ".join(f"{k} {v}" for k, v in facts["splits"].items())
+        elif "audio_seconds" in facts:
+            extra = f"  {facts['utterances']} utterances, {facts['audio_seconds']} s at {facts['sampling_rate']} Hz"
+        elif "parameters" in facts:
+            extra = f"  {facts['parameters'] / 1e6:.1f}M parameters"
         lines.append(f"  {part:16} {meta['bytes'] / 1e6:8.1f} MB  {meta['path']}{extra}")
     return "\n".join(lines)
 
 
+def older_versions() -> list[Path]:
+    """Kit folders of other recipe versions beside the current one (left by earlier builds)."""
+    current = kit_root()
+    if not current.parent.is_dir():
+        return []
+    return sorted(p for p in current.parent.glob("v*") if p.is_dir() and p != current)
+
+
+def prune() -> list[Path]:
+    """Delete the kit folders of other recipe versions; returns what was removed."""
+    removed = older_versions()
+    for folder in removed:
+        shutil.rmtree(folder)
+    return removed
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json]."""
+    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json] | prune."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.kit", description=__doc__.splitlines()[0])
@@ -129,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--quick", action="store_true", help="sizes only, no hashing")
     i = sub.add_parser("info", help="show the manifest")
     i.add_argument("--json", action="store_true")
+    sub.add_parser("prune", help="delete kits of other recipe versions")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -136,6 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         data = build(args.force)
         print(format_info(data))
         print(f"[kit] ready in {time.monotonic() - start:.1f} s")
+        old = older_versions()
+        if old:
+            print(f"[kit] older kit versions take disk space: {', '.join(p.name for p in old)} "
+                  "(remove them with: python -m helpers.kit prune)")
+        return 0
+    if args.command == "prune":
+        removed = prune()
+        print("removed: " + ", ".join(str(p) for p in removed) if removed else "nothing to remove")
         return 0
     if args.command == "verify":
         problems = verify(deep=not args.quick)

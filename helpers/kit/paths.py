@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "4"
 HOME_VARIABLE = "QUICKTOUR_KIT_HOME"
 
 # Where each component lives inside the kit: one place for these paths.
@@ -19,7 +19,10 @@ COMPONENT_DIRS: dict[str, str] = {
     "rotten_tomatoes": "datasets/rotten_tomatoes",
     "metric-accuracy": "metrics/accuracy",
     "metric-f1": "metrics/f1",
+    "metric-wer": "metrics/wer",
     "sentiment": "models/minilm-sentiment",
+    "whisper": "models/whisper-tiny-en",
+    "minds14": "datasets/minds14-espeak",
 }
 
 

