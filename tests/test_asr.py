@@ -103,7 +103,7 @@ def test_converted_model_transcribes_speech(whisper_dir, tmp_path):
 
     from helpers.asr.speech import synthesize
 
-    wav = synthesize("Please freeze my credit card.", tmp_path / "s.wav")
+    wav = synthesize("Please freeze my credit card.", tmp_path / "new-folder" / "s.wav")  # makes the folder
     clip = decode({"path": str(wav)}, 16_000)
     asr = pipeline("automatic-speech-recognition", model=str(whisper_dir))
     text = asr(clip["array"])["text"].lower()

@@ -69,3 +69,13 @@ def test_envcheck_reports_ok_and_fail():
     results = check_requirements(["# comment", "", "pytest>=1", "pytest<1", "surely-not-installed-pkg>=1"])
     assert [ok for ok, _ in results] == [True, False, False]
     assert "not installed" in results[2][1]
+
+
+def test_importing_helpers_leaves_the_hub_client_unimported():
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import: helpers.setup() must be able to set it first.
+    import subprocess
+    import sys
+
+    code = "import sys, helpers; print(sorted(m for m in ('huggingface_hub', 'transformers', 'datasets', 'evaluate') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

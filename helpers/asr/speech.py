@@ -69,6 +69,7 @@ def synthesize(text: str, path: str | Path, voice: str = "en-us", words_per_minu
     if not isinstance(text, str) or not text.strip():
         raise ValueError("synthesize() needs some text to speak")
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [espeak(), "-v", voice, "-s", str(words_per_minute), "-w", str(path), text],
         capture_output=True,
