@@ -5,7 +5,8 @@ Figures are kept small (a few tens of kB as PNG) so notebooks stay light in git.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 FIGSIZE = (5.5, 3.2)
 DPI = 80

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers.catalog import Entry, known_names, lookup
 from helpers.kit.manifest import read_record
-from helpers.kit.paths import component_dir
+from helpers.kit.paths import component_dir, hf_home
 from helpers.mode import MODE_VARIABLE, current_mode
 
 
@@ -82,7 +82,7 @@ def _say(result: str, why: str, quiet: bool, asked: str | None = None) -> str:
 def _in_hf_cache(entry: Entry) -> bool:
     """Whether the local Hugging Face cache holds ``entry`` (so the Hub id works offline)."""
     if entry.kind == "metric":
-        modules = os.environ.get("HF_MODULES_CACHE") or os.path.join(_hf_home(), "modules")
+        modules = os.environ.get("HF_MODULES_CACHE") or str(hf_home() / "modules")
         name = entry.hub_id.split("/")[-1]
         return Path(modules, "evaluate_modules", "metrics", f"evaluate-metric--{name}").is_dir()
     from huggingface_hub import try_to_load_from_cache  # settled mode: safe to import now
@@ -91,8 +91,3 @@ def _in_hf_cache(entry: Entry) -> bool:
     found = try_to_load_from_cache(entry.hub_id, filename, repo_type=entry.kind)
     return isinstance(found, str)
 
-
-def _hf_home() -> str:
-    return os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
-    )

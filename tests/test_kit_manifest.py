@@ -109,7 +109,7 @@ def test_rebuilt_dataset_is_not_served_from_a_stale_cache(empty_kit, monkeypatch
         return {}
 
     monkeypatch.setattr(kit_build, "BUILDERS", {"rotten_tomatoes": builder})
-    monkeypatch.setattr(kit_build, "write_manifest", lambda: {})
+    monkeypatch.setattr(kit_build, "write_manifest", dict)
     kit_build.build()
     path = str(component_dir("rotten_tomatoes"))
     assert load_dataset(path, split="train")["text"] == ["first build"]

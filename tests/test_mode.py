@@ -90,7 +90,7 @@ def test_probe_of_a_closed_port_is_quick_and_false():
 
 def test_probe_of_an_answering_server_is_true():
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self):  # noqa: N802 (http.server's naming)
+        def do_HEAD(self):
             self.send_response(401)
             self.end_headers()
 

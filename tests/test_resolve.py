@@ -99,3 +99,17 @@ def test_catalog_is_consistent():
         assert entry.component in COMPONENT_DIRS
         assert lookup(entry.hub_id) is entry
     assert "rotten_tomatoes" in known_names() or lookup("rotten_tomatoes") is not None
+
+
+def test_kit_lives_under_the_hf_home_unless_told_otherwise(monkeypatch, tmp_path):
+    from helpers.kit.paths import RECIPE_VERSION, hf_home, kit_root
+
+    monkeypatch.delenv("QUICKTOUR_KIT_HOME", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    assert hf_home() == tmp_path / "hf"
+    assert kit_root() == tmp_path / "hf" / "quicktour-kit" / f"v{RECIPE_VERSION}"
+    monkeypatch.delenv("HF_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert hf_home() == tmp_path / "xdg" / "huggingface"
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
+    assert kit_root() == tmp_path / "kit" / f"v{RECIPE_VERSION}"

@@ -11,9 +11,10 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from helpers.kit import manifest
 from helpers.kit.parts import BUILDERS

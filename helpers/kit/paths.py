@@ -26,19 +26,22 @@ COMPONENT_DIRS: dict[str, str] = {
 }
 
 
+def hf_home() -> Path:
+    """The Hugging Face home as huggingface_hub computes it: ``$HF_HOME``, else
+    ``$XDG_CACHE_HOME/huggingface``, else ``~/.cache/huggingface`` (without importing it)."""
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "huggingface"
+
+
 def kit_root() -> Path:
     """The kit folder for this recipe version.
 
-    ``$QUICKTOUR_KIT_HOME`` if set, else ``$HF_HOME/quicktour-kit``, else
-    ``~/.cache/huggingface/quicktour-kit``; then ``v<RECIPE_VERSION>`` below it.
+    ``$QUICKTOUR_KIT_HOME`` if set, else ``<HF home>/quicktour-kit``; then ``v<RECIPE_VERSION>`` below it.
     """
     base = os.environ.get(HOME_VARIABLE)
-    if not base:
-        hf_home = os.environ.get("HF_HOME") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
-        )
-        base = os.path.join(hf_home, "quicktour-kit")
-    return Path(base) / f"v{RECIPE_VERSION}"
+    return (Path(base) if base else hf_home() / "quicktour-kit") / f"v{RECIPE_VERSION}"
 
 
 def component_dir(component: str) -> Path:
