@@ -114,7 +114,7 @@ def test_resample_changes_length_by_the_rate_ratio():
     one_second = np.sin(np.linspace(0, 440 * 2 * np.pi, 22_050)).astype(np.float32)
     out = resample(one_second, 22_050, 16_000)
     assert out.dtype == np.float32 and len(out) == 16_000
-    assert resample(one_second, 16_000, 16_000) is not None
+    assert np.array_equal(resample(one_second, 16_000, 16_000), one_second)
     with pytest.raises(ValueError):
         resample(one_second, 0, 16_000)
 

@@ -83,7 +83,8 @@ def test_caveat_is_shown_for_the_multilingual_stand_in(fresh_mode, empty_kit, mo
     monkeypatch.setenv("QUICKTOUR_MODE", "offline")
     fake_part("sentiment")
     resolve("nlptown/bert-base-multilingual-uncased-sentiment")
-    assert "English-only" in capsys.readouterr().out or "non-English" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "English-only" in out and "NOTE: no multilingual model exists offline" in out
 
 
 @pytest.mark.parametrize("bad, error", [(None, TypeError), (42, TypeError), (["a"], TypeError), ("", ValueError), ("  ", ValueError)])
@@ -98,7 +99,14 @@ def test_catalog_is_consistent():
     for entry in CATALOG:
         assert entry.component in COMPONENT_DIRS
         assert lookup(entry.hub_id) is entry
-    assert "rotten_tomatoes" in known_names() or lookup("rotten_tomatoes") is not None
+    assert lookup("rotten_tomatoes") is lookup("cornell-movie-review-data/rotten_tomatoes") is not None
+    assert set(known_names()) == {entry.hub_id for entry in CATALOG}
+
+
+def test_every_kit_part_has_a_folder_and_a_builder_in_build_order():
+    from helpers.kit.parts import BUILDERS
+
+    assert list(BUILDERS) == list(COMPONENT_DIRS)
 
 
 def test_kit_lives_under_the_hf_home_unless_told_otherwise(monkeypatch, tmp_path):
