@@ -6,12 +6,12 @@ TORCH  := torch==2.13.0
 # Tests and refreshes never touch the network: tests/conftest.py and scripts/refresh_notebooks.py
 # both set helpers.mode.TEST_ENVIRONMENT (offline kit, no progress bars).
 
-.PHONY: help setup system-deps python-deps kit verify-kit lab test test-helpers refresh bench check-env clean
+.PHONY: help setup system-deps python-deps hub-server kit verify-kit lab test test-helpers refresh bench check-env clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: system-deps python-deps kit check-env  ## everything: system packages, .venv, Python packages, offline kit
+setup: system-deps python-deps hub-server kit check-env  ## everything: system packages, .venv, Python packages, Hub mirror, offline kit
 
 system-deps:  ## install the missing Debian packages in apt-packages.txt
 	bash scripts/install-system-deps.sh
@@ -26,10 +26,13 @@ python-deps: $(BIN)/python  ## CPU torch first, then requirements.txt, the kit s
 	$(BIN)/pip install --quiet --no-deps -r requirements-kit.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 
+hub-server:  ## the Hub mirror (PyPI olah) in its own .venv-hub: the Hub-ids test and `helpers.classroom serve`
+	bash scripts/install-hub-server.sh
+
 kit:  ## build the offline kit (minutes the first time, seconds after)
 	$(BIN)/python -m helpers.kit build
 
-verify-kit:  ## check every kit file against its recorded SHA-256
+verify-kit:  ## check every kit file (size, SHA-256, permissions), the manifest and leftovers of interrupted builds
 	$(BIN)/python -m helpers.kit verify
 
 check-env:  ## print [OK]/[FAIL] for each required package
@@ -38,11 +41,11 @@ check-env:  ## print [OK]/[FAIL] for each required package
 lab:  ## JupyterLab on notebooks/ with the venv's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-test:  ## helpers' unit tests + nbval over every notebook, offline
+test: hub-server  ## unit tests, nbval over every notebook (offline kit), every notebook on the Hub ids (local mirror)
 	$(BIN)/python -m pytest
 
-test-helpers:  ## only the unit tests (fast)
-	$(BIN)/python -m pytest tests
+test-helpers:  ## only the unit tests (fast; no notebooks)
+	$(BIN)/python -m pytest tests --deselect tests/test_hub_path.py
 
 refresh:  ## re-execute every notebook in place, offline, so stored outputs come from this code
 	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb

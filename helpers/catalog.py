@@ -23,6 +23,7 @@ class Entry:
     substitute: str
     caveat: str = ""
     aliases: tuple[str, ...] = ()
+    config: str | None = None  # the data set configuration the notebooks load (load_dataset's second argument)
 
 
 CATALOG: tuple[Entry, ...] = (
@@ -62,10 +63,11 @@ CATALOG: tuple[Entry, ...] = (
         caveat="a different architecture (encoder-decoder Whisper, not CTC wav2vec2); same pipeline call",
     ),
     Entry(
-        hub_id="PolyAI/minds14",
+        hub_id="hf-internal-testing/librispeech_asr_dummy",
         kind="dataset",
-        component="minds14",
-        substitute="24 MINDS-14-style banking requests synthesized by espeak-ng at 22,050 Hz (English only)",
+        component="speech",
+        substitute="24 English requests spoken by espeak-ng at 22,050 Hz (LibriSpeech-dummy columns, config 'clean')",
+        config="clean",
     ),
     Entry(
         hub_id="accuracy",

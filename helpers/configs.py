@@ -1,4 +1,4 @@
-"""Comparing model configurations and counting parameters (notebooks 04 and 05)."""
+"""Comparing model configurations field by field (notebook 04)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,3 @@ def config_diff(before: Any, after: Any) -> list[tuple[str, Any, Any]]:
     fields = sorted((set(a) | set(b)) - IGNORED)
     return [(f, a.get(f), b.get(f)) for f in fields if a.get(f) != b.get(f)]
 
-
-def count_parameters(model: Any, trainable_only: bool = False) -> int:
-    """Number of parameters (elements) of a torch model."""
-    params = model.parameters()
-    return sum(p.numel() for p in params if p.requires_grad or not trainable_only)

@@ -4,7 +4,8 @@ The mode comes from the environment variable ``QUICKTOUR_MODE``:
 
 - ``hub``: always use the Hub ids the quicktour names;
 - ``offline``: always use the offline kit (CI, a classroom without Wi-Fi);
-- ``auto`` (default): ask the Hub once, with a short time-out, and fall back to the
+- ``auto`` (default): ask the Hub once (one 2-second deadline for DNS, connect and answer; only
+  a JSON answer from its API counts, not a captive portal's HTML page), and fall back to the
   local Hugging Face cache or the kit when it does not answer.
 
 The decision is made once per process and cached. When it is "offline", ``HF_HUB_OFFLINE=1``
@@ -15,8 +16,13 @@ in their first cells.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import queue
+import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +32,13 @@ from functools import lru_cache
 MODE_VARIABLE = "QUICKTOUR_MODE"
 MODES = ("auto", "hub", "offline")
 DEFAULT_ENDPOINT = "https://huggingface.co"
-PROBE_TIMEOUT_S = 2.0
+PROBE_TIMEOUT_S = 2.0  # one deadline for the whole probe: DNS, connect, request and reading the answer
+# Asked at once; a JSON answer to either (at any status) means the Hub API answered. The Hub answers
+# whoami-v2 itself (401 and a JSON error without a token); a Hub mirror such as olah forwards
+# whoami-v2 upstream (504 with no body when it is offline) but answers repository info itself
+# (200, or 401 "Repository not found", in JSON).
+PROBE_PATHS = ("/api/whoami-v2", "/api/models/distilbert/distilbert-base-uncased")
+PROBE_BODY_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,19 +76,148 @@ def hub_endpoint() -> str:
 def probe_hub(endpoint: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
     """Ask the Hub once whether it answers; returns (reachable, one-line explanation).
 
-    Any HTTP answer counts as reachable; a refused connection, DNS failure or time-out
-    does not. Never takes much longer than ``timeout`` seconds.
+    Reachable means: the Hub API answered with JSON (any HTTP status: the Hub says 401 to a
+    request without a token). HTML (a captive portal's login page), an empty body, a refused
+    connection, a DNS failure or a server too slow to answer do not count. Everything (DNS lookup,
+    connect, request, reading) shares one deadline of ``timeout`` seconds: the requests run in
+    daemon threads and whatever has not answered by then is abandoned and its socket shut.
     """
-    url = (endpoint or hub_endpoint()) + "/api/whoami-v2"
+    base = (endpoint or hub_endpoint()).rstrip("/")
     start = time.monotonic()
+    deadline = start + timeout
+    answers: queue.Queue[tuple[bool, int, str]] = queue.Queue()
+    connections: list[http.client.HTTPConnection] = []
+    for rank, path in enumerate(PROBE_PATHS):
+        threading.Thread(
+            target=_ask, args=(base + path, rank, deadline, answers, connections), name="hub-probe", daemon=True
+        ).start()
+    failures: list[tuple[int, str]] = []
     try:
-        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout)
-    except urllib.error.HTTPError:
-        pass  # the server answered (401 without a token): it is reachable
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return False, f"{url.split('/api')[0]} did not answer ({reason}; {time.monotonic() - start:.1f} s)"
-    return True, f"{url.split('/api')[0]} answered"
+        while len(failures) < len(PROBE_PATHS):
+            try:
+                ok, rank, what = answers.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if ok:
+                return True, f"{base} answered"
+            failures.append((rank, what))
+    finally:
+        for connection in connections[:]:  # a copy: probe threads may still append
+            _abandon(connection)
+    seconds = time.monotonic() - start
+    not_the_hub = [failure for failure in failures if failure[0] >= NOT_THE_HUB]
+    if not_the_hub:  # the most telling failure: something answered, but not the Hub API
+        return False, f"{base} {min(not_the_hub)[1]}"
+    if len(failures) < len(PROBE_PATHS):
+        return False, f"{base} did not answer within {timeout:g} s"
+    return False, f"{base} did not answer ({min(failures)[1]}; {seconds:.1f} s)"
+
+
+NOT_THE_HUB = 10  # ranks from here on: a server answered, but not like the Hub API
+
+
+def _ask(
+    url: str,
+    rank: int,
+    deadline: float,
+    answers: queue.Queue[tuple[bool, int, str]],
+    connections: list[http.client.HTTPConnection],
+) -> None:
+    """One probe request (in a daemon thread): put (looks like the Hub API, rank, what happened)."""
+    try:
+        opener = urllib.request.build_opener(_TrackedHTTP(connections), _TrackedHTTPS(connections))
+        headers = {"Accept": "application/json", "User-Agent": "quicktour-notebooks/probe"}
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            response = opener.open(request, timeout=max(0.05, deadline - time.monotonic()))
+        except urllib.error.HTTPError as exc:  # 401, 404, 504...: judged by the body, as any answer
+            response = exc
+        with response:
+            status = response.status if response.status is not None else response.code
+            kind = response.headers.get("Content-Type", "") or ""
+            body = _read_some(response, deadline)
+        head = body[:2048].lower()
+        if _looks_like_json(body, kind):
+            answers.put((True, rank, f"answered HTTP {status} with JSON"))
+        elif b"<html" in head or b"<!doctype" in head or "html" in kind.lower():
+            hint = "(a captive portal? sign in to the network, then restart the kernel)"
+            what = f"answered HTTP {status} with an HTML page, not the Hub API {hint}"
+            answers.put((False, NOT_THE_HUB + rank, what))
+        elif not body.strip():
+            answers.put((False, NOT_THE_HUB + 2 + rank, f"answered HTTP {status} with no body, not the Hub API"))
+        else:
+            what = f"answered HTTP {status} with {kind or 'a body'} that is not JSON, not the Hub API"
+            answers.put((False, NOT_THE_HUB + 4 + rank, what))
+    except BaseException as exc:  # noqa: BLE001 (a daemon thread must report, never raise)
+        reason = getattr(exc, "reason", None) or exc
+        answers.put((False, rank, f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__))
+
+
+def _read_some(response: object, deadline: float) -> bytes:
+    """Up to PROBE_BODY_LIMIT bytes of the body, giving up at the deadline."""
+    chunks, size = [], 0
+    read = getattr(response, "read1", None) or response.read  # type: ignore[attr-defined]
+    while size < PROBE_BODY_LIMIT and time.monotonic() < deadline:
+        chunk = read(min(8192, PROBE_BODY_LIMIT - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if time.monotonic() >= deadline:
+        raise TimeoutError("the answer was too slow")
+    return b"".join(chunks)
+
+
+def _looks_like_json(body: bytes, kind: str) -> bool:
+    text = body.lstrip()
+    if text[:1] not in (b"{", b"["):
+        return False
+    if "json" in kind.lower():
+        return True  # may be cut at the byte limit: the content type and the first byte suffice
+    try:
+        json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+def _tracked(base: type[http.client.HTTPConnection], connections: list[http.client.HTTPConnection]) -> type:
+    class Tracked(base):  # type: ignore[misc, valid-type]
+        def connect(self) -> None:
+            connections.append(self)
+            super().connect()
+
+    return Tracked
+
+
+class _TrackedHTTP(urllib.request.HTTPHandler):
+    """urllib's HTTP handler, remembering its connections so the probe can shut them at the deadline."""
+
+    def __init__(self, connections: list[http.client.HTTPConnection]) -> None:
+        super().__init__()
+        self._connection_class = _tracked(http.client.HTTPConnection, connections)
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection_class, req)
+
+
+class _TrackedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, connections: list[http.client.HTTPConnection]) -> None:
+        super().__init__()
+        self._connection_class = _tracked(http.client.HTTPSConnection, connections)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection_class, req, context=self._context)
+
+
+def _abandon(connection: http.client.HTTPConnection) -> None:
+    """Shut a probe connection's socket, so its thread stops at once (a slow server, say)."""
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 # Replaced in tests to simulate a reachable or unreachable Hub without a network.
@@ -110,6 +251,7 @@ def _export_offline() -> None:
     """Tell huggingface_hub/transformers/datasets not to touch the network."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["HF_DATASETS_OFFLINE"] = "1"
+    os.environ["HF_EVALUATE_OFFLINE"] = "1"  # evaluate ignores HF_HUB_OFFLINE and would still ask the Hub
     if "huggingface_hub" in sys.modules:
         print(
             "warning: huggingface_hub was imported before helpers.setup(); it may still try the "
@@ -127,6 +269,7 @@ TEST_ENVIRONMENT: dict[str, str] = {
     MODE_VARIABLE: "offline",
     "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
+    "HF_EVALUATE_OFFLINE": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     "TQDM_DISABLE": "1",

@@ -63,7 +63,12 @@ def setup(seed: int = 42, *, quiet: bool = False) -> Session:
 def status_block(session: Session, device_why: str) -> str:
     """The lines ``setup`` prints."""
     libs = " · ".join(f"{k} {v}" for k, v in versions().items())
-    where = f"models and data from the offline kit at {kit_root()}" if session.offline else "models and data from the Hugging Face Hub"
+    if not session.offline:
+        where = "models and data from the Hugging Face Hub"
+    elif session.mode.forced:
+        where = f"models and data from the offline kit at {kit_root()}"
+    else:
+        where = "Hub checkpoints from the local cache where present, else the offline kit"
     precision = session.mixed_precision or "off (float32)"
     lines = [
         f"python {platform.python_version()} · {libs}",

@@ -52,6 +52,17 @@ def measure(run: Callable[[], Any], n: int, label: str = "run") -> Timing:
 
 
 def speedup(slow: Timing, fast: Timing) -> str:
-    """One line comparing two timings: how many times more examples per second ``fast`` handles."""
+    """One line comparing two timings: how many times more examples per second ``fast`` handles.
+
+    A timing of zero seconds (too fast for the clock) cannot be compared: the line says so
+    instead of printing a meaningless ratio.
+    """
+    too_short = [t for t in (slow, fast) if not t.seconds > 0]
+    if too_short:
+        took = ", ".join(f"{t.label} {t.seconds:.2f} s" for t in (slow, fast))
+        return (
+            f"cannot compare {fast.label} with {slow.label}: the timings were too short to measure ({took}); "
+            "time more examples"
+        )
     ratio = fast.examples_per_second / slow.examples_per_second
     return f"{fast.label} handles ×{ratio:.2f} the examples per second of {slow.label}"

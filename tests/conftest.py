@@ -10,7 +10,7 @@ from helpers import mode
 @pytest.fixture
 def fresh_mode(monkeypatch):
     """A clean mode cache and environment; yields a function that sets the probe's answer."""
-    for name in ("QUICKTOUR_MODE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+    for name in ("QUICKTOUR_MODE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
     mode.reset_mode_cache()
 

@@ -5,8 +5,8 @@ import struct
 import numpy as np
 import pytest
 
-from helpers.asr.audio import decode, resample
-from helpers.asr.ct2_whisper import CT2FormatError, read_model_bin, to_transformers_state_dict
+from helpers.audio import decode, resample
+from helpers.kit.ct2_whisper import CT2FormatError, read_model_bin, to_transformers_state_dict
 from helpers.kit.paths import component_dir
 from helpers.kit.sources import whisper_ct2_dir
 
@@ -101,7 +101,7 @@ def test_converted_tensors_round_trip(ct2_variables, whisper_dir):
 def test_converted_model_transcribes_speech(whisper_dir, tmp_path):
     from transformers import pipeline
 
-    from helpers.asr.speech import synthesize
+    from helpers.audio import synthesize
 
     wav = synthesize("Please freeze my credit card.", tmp_path / "new-folder" / "s.wav")  # makes the folder
     clip = decode({"path": str(wav)}, 16_000)
@@ -127,17 +127,22 @@ def test_decode_rejects_a_decoded_value():
 def test_speech_set_is_loadable_without_torchcodec():
     from datasets import load_dataset
 
-    path = component_dir("minds14")
+    from helpers.kit.speech_set import CONFIG, SPLIT
+
+    path = component_dir("speech")
     if not (path / "component.json").is_file():
         pytest.fail("the kit's speech set is not built: run `make kit`")
-    minds = load_dataset(str(path), name="en-US", split="train")
-    assert len(minds) >= 20 and len(set(minds["voice"])) >= 3 and len(set(minds["words_per_minute"])) >= 3
-    clip = decode(minds[0]["audio"], 16_000)
+    speech = load_dataset(str(path), CONFIG, split=SPLIT)
+    # the columns of hf-internal-testing/librispeech_asr_dummy, which it replaces offline
+    assert speech.column_names == ["file", "audio", "text", "speaker_id", "chapter_id", "id"]
+    assert len(speech) >= 20 and len(set(speech["speaker_id"])) >= 3 and len(set(speech["chapter_id"])) >= 3
+    assert all(text == text.upper() and "." not in text for text in speech["text"])
+    clip = decode(speech[0]["audio"], 16_000)
     assert clip["sampling_rate"] == 16_000 and 0.5 < len(clip["array"]) / 16_000 < 10
     # the same clips as plain WAV files with their metadata
     metadata = (path / "wav" / "metadata.csv").read_text().splitlines()
-    assert metadata[0].startswith("file_name,transcription") and len(metadata) == len(minds) + 1
-    assert (path / "wav" / minds[0]["audio"]["path"]).read_bytes() == minds[0]["audio"]["bytes"]
+    assert metadata[0].startswith("file_name,text") and len(metadata) == len(speech) + 1
+    assert (path / "wav" / speech[0]["audio"]["path"]).read_bytes() == speech[0]["audio"]["bytes"]
 
 
 def test_wer_module_counts_word_edits():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.configs import config_diff, count_parameters
+from helpers.configs import config_diff
 from helpers.files import describe, describe_folder, human_size
 from helpers.kit.paths import component_dir
 from helpers.tokens import explorer_text, token_rows
@@ -65,16 +65,11 @@ def test_human_size_and_describe():
     assert "index" not in describe("model.safetensors") and "shard" in describe("model.safetensors.index.json")
 
 
-def test_config_diff_and_parameter_count():
-    from transformers import BertConfig, BertModel
+def test_config_diff():
+    from transformers import BertConfig
 
     small = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, vocab_size=100)
     other = BertConfig(**{**small.to_dict(), "num_attention_heads": 4})
     assert config_diff(small, other) == [("num_attention_heads", 2, 4)]
     assert config_diff(small, small) == []
     assert config_diff({"a": 1, "transformers_version": "x"}, {"b": 2}) == [("a", 1, None), ("b", None, 2)]
-    model = BertModel(small)
-    total = count_parameters(model)
-    assert total == sum(p.numel() for p in model.parameters()) > 0
-    model.embeddings.requires_grad_(False)
-    assert count_parameters(model, trainable_only=True) < total

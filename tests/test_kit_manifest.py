@@ -118,10 +118,18 @@ def test_rebuilt_dataset_is_not_served_from_a_stale_cache(empty_kit, monkeypatch
     assert load_dataset(path, split="train")["text"] == ["second build"]
 
 
-def test_prune_removes_only_other_versions(empty_kit):
+def test_prune_removes_only_older_kits(empty_kit):
+    import json
+
     kit_root().mkdir(parents=True)
-    (kit_root().parent / "v0").mkdir()
-    (kit_root().parent / "v0" / "f").write_text("old")
-    assert kit_build.older_versions() == [kit_root().parent / "v0"]
-    assert kit_build.prune() == [kit_root().parent / "v0"]
-    assert kit_root().is_dir() and not (kit_root().parent / "v0").exists()
+    old = kit_root().parent / "v0"
+    old.mkdir()
+    (old / "manifest.json").write_text(json.dumps({"recipe_version": "0", "parts": {}}))
+    foreign = kit_root().parent / "v1"  # named like a kit, but holds no kit record
+    foreign.mkdir()
+    (foreign / "f").write_text("mine")
+    assert kit_build.older_versions() == [old]
+    assert kit_build.prune() == [], "prune deleted without --yes or a confirmation"
+    assert old.is_dir()
+    assert kit_build.prune(yes=True) == [old]
+    assert kit_root().is_dir() and not old.exists() and (foreign / "f").read_text() == "mine"

@@ -88,23 +88,44 @@ def test_probe_of_a_closed_port_is_quick_and_false():
     assert time.monotonic() - start < 3.0
 
 
-def test_probe_of_an_answering_server_is_true():
+def _serve(status, content_type, body):
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self):
-            self.send_response(401)
+        def do_GET(self):
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.handle_request, daemon=True)
-    thread.start()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_probe_of_an_answering_server_is_true():
+    # As the Hub answers a request without a token: 401 with a JSON error.
+    server = _serve(401, "application/json", b'{"error": "Invalid credentials in Authorization header"}')
     try:
-        reachable, _ = mode.probe_hub(f"http://127.0.0.1:{server.server_port}", timeout=2.0)
+        reachable, why = mode.probe_hub(f"http://127.0.0.1:{server.server_port}", timeout=2.0)
     finally:
+        server.shutdown()
         server.server_close()
-    assert reachable
+    assert reachable, why
+
+
+def test_probe_of_a_server_without_a_json_answer_is_false():
+    # Any HTTP answer used to count; only the Hub API's JSON does now (an empty 401 is not the Hub).
+    server = _serve(401, None, b"")
+    try:
+        reachable, why = mode.probe_hub(f"http://127.0.0.1:{server.server_port}", timeout=2.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not reachable and "no body" in why
 
 
 def test_probe_time_out_is_bounded():

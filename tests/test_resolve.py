@@ -40,21 +40,21 @@ def test_forced_offline_returns_the_kit_path(fresh_mode, empty_kit, monkeypatch,
 
 def test_forced_offline_ignores_the_hf_cache(fresh_mode, empty_kit, monkeypatch):
     monkeypatch.setenv("QUICKTOUR_MODE", "offline")
-    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry: True)
+    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry, name=None: True)
     path = fake_part("sentiment")
     assert resolve(SENTIMENT, quiet=True) == str(path)
 
 
 def test_auto_unreachable_prefers_the_hf_cache(fresh_mode, empty_kit, monkeypatch, capsys):
     fresh_mode(False, "no answer")
-    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry: True)
+    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry, name=None: True)
     assert resolve(SENTIMENT) == SENTIMENT
     assert "local Hugging Face cache" in capsys.readouterr().out
 
 
 def test_auto_unreachable_not_cached_uses_the_kit(fresh_mode, empty_kit, monkeypatch):
     fresh_mode(False, "no answer")
-    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry: False)
+    monkeypatch.setattr(resolve_module, "_in_hf_cache", lambda entry, name=None: False)
     path = fake_part("rotten_tomatoes")
     assert resolve("rotten_tomatoes", quiet=True) == str(path)
 

