@@ -4,9 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 # Tests and refreshes never touch the network: tests/conftest.py and scripts/refresh_notebooks.py
-# both set helpers.mode.TEST_ENVIRONMENT (offline kit, no progress bars).
+# both set helpers.mode.OFFLINE_QUIET_ENVIRONMENT (offline kit, no progress bars).
 
-.PHONY: help setup system-deps python-deps hub-server kit verify-kit lab test test-helpers refresh bench check-env clean
+.PHONY: help setup system-deps python-deps hub-server kit verify-kit lab test test-helpers solutions refresh bench check-env clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -44,11 +44,14 @@ lab:  ## JupyterLab on notebooks/ with the venv's kernel
 test: hub-server  ## unit tests, nbval over every notebook (offline kit), every notebook on the Hub ids (local mirror)
 	$(BIN)/python -m pytest
 
-test-helpers:  ## only the unit tests (fast; no notebooks)
-	$(BIN)/python -m pytest tests --deselect tests/test_hub_path.py
+test-helpers:  ## only the unit tests that need neither the kit nor the Hub server (fast; no notebooks)
+	$(BIN)/python -m pytest tests -m "not needs_kit and not hub"
 
-refresh:  ## re-execute every notebook in place, offline, so stored outputs come from this code
-	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb
+solutions:  ## write notebooks/solutions/ from the lessons and their answers files
+	$(BIN)/python scripts/make_solutions.py
+
+refresh: solutions  ## re-execute every lesson and solutions notebook in place, offline, so stored outputs come from this code
+	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb notebooks/solutions/*.ipynb
 
 bench:  ## Trainer benchmark: the CPU profile vs the quicktour recipe (about 5 min)
 	$(BIN)/python benchmarks/trainer_bench.py

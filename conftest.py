@@ -5,6 +5,6 @@ Set here, before anything imports huggingface_hub; nbval's kernels inherit the e
 
 import os
 
-from helpers.mode import TEST_ENVIRONMENT
+from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
 
-os.environ.update(TEST_ENVIRONMENT)
+os.environ.update(OFFLINE_QUIET_ENVIRONMENT)

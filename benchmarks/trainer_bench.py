@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.mode import TEST_ENVIRONMENT
+from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
 
-os.environ.update(TEST_ENVIRONMENT)  # offline, before transformers is imported
+os.environ.update(OFFLINE_QUIET_ENVIRONMENT)  # offline, before transformers is imported
 
 HUB_TRAIN_ROWS = 8530  # rotten_tomatoes train split on the Hub
 

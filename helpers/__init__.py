@@ -9,9 +9,9 @@ huggingface_hub reads HF_HUB_OFFLINE once, at its own import: ``helpers.setup()`
 able to settle that first.
 """
 
-from helpers.exercises import check
+from helpers.exercises import check, refused
 from helpers.mode import Mode, current_mode
 from helpers.resolver import UnknownCheckpointError, resolve
 from helpers.session import Session, setup
 
-__all__ = ["Mode", "Session", "UnknownCheckpointError", "check", "current_mode", "resolve", "setup"]
+__all__ = ["Mode", "Session", "UnknownCheckpointError", "check", "current_mode", "refused", "resolve", "setup"]

@@ -5,7 +5,6 @@ Order of preference: CUDA, then Apple MPS, then the CPU, which always works.
 
 from __future__ import annotations
 
-import os
 import random
 
 
@@ -37,7 +36,6 @@ def fix_seeds(seed: int) -> None:
     import numpy as np
     import torch
 
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds CUDA and MPS generators too

@@ -1,12 +1,20 @@
-"""``check``: the checking cell after each exercise (used by every notebook).
+"""Exercises: ``check`` (the checking cell after each exercise in every lesson) and ``refused``
+(the solutions notebooks' proof that each check rejects a plausible wrong answer).
 
-A check passes quietly with one line, or fails with an AssertionError that carries a hint,
-so a learner knows what to look at next.
+A lesson's exercise is a prompt, a stub cell (``answer = ...  # your code``) and a checking cell::
+
+    helpers.check("exercise 1", all_scores, lambda a: <is a right?>, "a hint")
+
+On the untouched stub (``...``) the check says "not attempted yet" and the lesson runs on; on a
+right answer it prints one line; on a wrong one it raises AssertionError with the hint. The
+solutions live in ``notebooks/solutions/`` (written by ``scripts/make_solutions.py``).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -25,17 +33,42 @@ def _type_name(value: Any) -> str:
     return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
-def check(name: str, passed: bool, hint: str) -> None:
-    """Print that exercise ``name`` passed, or raise AssertionError with ``hint``.
+def check(name: str, answer: Any, test: Callable[[Any], Any], hint: str) -> None:
+    """Check the learner's ``answer`` to exercise ``name`` with ``test(answer)``.
 
-    ``passed`` is True or False (a NumPy bool, as from ``array[0] == 3``, counts too).
+    - ``answer`` is ``...`` (the stub, untouched): print "not attempted yet" and return;
+    - ``test(answer)`` is true (a NumPy bool counts): print that it is correct;
+    - it is false, or raises (a wrong type, a missing key): AssertionError with ``hint``.
+
+    ``test`` must return True or False: anything else is a bug in the check (TypeError).
     """
-    answer = _as_bool(passed)
-    if answer is None:
+    if answer is Ellipsis:
+        print(f"… {name}: not attempted yet. Replace the ... in the cell above with your code, then run this cell.")
+        return
+    try:
+        verdict = test(answer)
+    except Exception as exc:  # noqa: BLE001 (a wrong answer may fail in any way; the hint says what to do)
+        raise AssertionError(f"{name}: not yet ({type(exc).__name__}: {exc}). Hint: {hint}") from None
+    passed = _as_bool(verdict)
+    if passed is None:
         extra = ""
-        if hasattr(passed, "shape") and hasattr(passed, "all"):
+        if hasattr(verdict, "shape") and hasattr(verdict, "all"):
             extra = " (an array of answers: use .all() or .any() to get one)"
-        raise TypeError(f"check() wants a True/False answer for {name!r}, got {_type_name(passed)}{extra}")
-    if not answer:
+        raise TypeError(f"the check of {name!r} must give True or False, got {_type_name(verdict)}{extra}")
+    if not passed:
         raise AssertionError(f"{name}: not yet. Hint: {hint}")
     print(f"✔ {name}: correct")
+
+
+@contextmanager
+def refused(name: str) -> Iterator[None]:
+    """Run a plausible wrong answer and its check; pass only if the check refuses it.
+
+    Used by the solutions notebooks, so that a check that cannot fail fails the test suite.
+    """
+    try:
+        yield
+    except AssertionError as exc:
+        print(f"✘ refused, as it should be: {exc}")
+        return
+    raise AssertionError(f"the check of {name} accepted a plausible wrong answer: it cannot catch that mistake")

@@ -1,4 +1,4 @@
-"""What a saved model folder contains (notebooks 03 and 05).
+"""What a saved model folder contains (notebook 03).
 
 ``describe_folder`` lists files with sizes and a one-line explanation of each, so
 ``save_pretrained`` output is not a mystery.

@@ -264,7 +264,7 @@ def _export_offline() -> None:
 # would make stored notebook outputs differ from run to run (learners keep their bars); and a
 # fixed hash seed for the kernels, so that libraries printing sets (load reports, warnings)
 # print them in the same order every run.
-TEST_ENVIRONMENT: dict[str, str] = {
+OFFLINE_QUIET_ENVIRONMENT: dict[str, str] = {
     "PYTHONHASHSEED": "0",
     MODE_VARIABLE: "offline",
     "HF_HUB_OFFLINE": "1",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helpers.catalog import Entry, known_names, lookup
 from helpers.kit import manifest
-from helpers.kit.paths import component_dir, hf_home
+from helpers.kit.paths import component_dir, hf_home, kit_root
 from helpers.mode import MODE_VARIABLE, current_mode
 
 SHOWN_NAME_CHARS = 120  # longer names are shortened in error messages
@@ -74,10 +74,11 @@ def resolve(name: str, *, quiet: bool = False) -> str:
     note = f"offline kit: {entry.substitute}"
     accuracy = record.get("facts", {}).get("test_accuracy")
     if accuracy is not None:
-        note += f" (held-out accuracy {accuracy:.3f})"
+        note += f", held-out accuracy {accuracy:.3f}"
     if entry.caveat:
         note += f"; NOTE: {entry.caveat}"
-    return _say(str(path), f"{note} [{mode.reason}]", quiet, asked=name)
+    _say(name, f"kit:{path.relative_to(kit_root()).as_posix()} ({note})", quiet)
+    return str(path)
 
 
 def _shown(name: str) -> str:
@@ -129,11 +130,11 @@ def _kit_record(name: str, entry: Entry, path: Path) -> dict:
     return record
 
 
-def _say(result: str, why: str, quiet: bool, asked: str | None = None) -> str:
+def _say(name: str, source: str, quiet: bool) -> str:
+    """Print the one line a learner reads: which name, and where it comes from."""
     if not quiet:
-        shown = f"{asked} -> {result}" if asked else result
-        print(f"resolve: {shown}\n         via {why}")
-    return result
+        print(f"resolve: {name} -> {source}")
+    return name
 
 
 def _in_hf_cache(entry: Entry, name: str | None = None) -> bool:

@@ -50,13 +50,17 @@ def setup(seed: int = 42, *, quiet: bool = False) -> Session:
     Call it before importing transformers, datasets or evaluate. ``seed`` must be a
     non-negative int. Returns a ``Session``.
     """
+    before = dict(os.environ)
     mode = current_mode()  # first: may export HF_HUB_OFFLINE before huggingface_hub is imported
     fix_seeds(seed)
     device, why = pick_device()
     precision = mixed_precision(device)
     session = Session(seed=seed, device=device, mixed_precision=precision, mode=mode)
+    changed = {k: v for k, v in os.environ.items() if before.get(k) != v}
     if not quiet:
         print(status_block(session, why))
+        if changed:  # no hidden side effects: say what this call set for the libraries to read
+            print("set:    " + " ".join(f"{k}={v}" for k, v in sorted(changed.items())))
     return session
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from helpers.mode import TEST_ENVIRONMENT
+from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
 
 
 def refresh(path: Path) -> float:
@@ -31,7 +31,7 @@ def refresh(path: Path) -> float:
 
 
 def main(paths: list[str]) -> int:
-    os.environ.update(TEST_ENVIRONMENT)  # the same environment as `make test`: kernels inherit it
+    os.environ.update(OFFLINE_QUIET_ENVIRONMENT)  # the same environment as `make test`: kernels inherit it
     for name in paths:
         print(f"refreshing {name} ...", flush=True)
         print(f"  done in {refresh(Path(name)):.1f} s", flush=True)

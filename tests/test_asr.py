@@ -87,6 +87,7 @@ def whisper_dir():
     return path
 
 
+@pytest.mark.needs_kit
 def test_converted_tensors_round_trip(ct2_variables, whisper_dir):
     from safetensors import safe_open
 
@@ -98,6 +99,7 @@ def test_converted_tensors_round_trip(ct2_variables, whisper_dir):
         assert np.array_equal(saved.get_tensor("model.encoder.layer_norm.weight"), norm)
 
 
+@pytest.mark.needs_kit
 def test_converted_model_transcribes_speech(whisper_dir, tmp_path):
     from transformers import pipeline
 
@@ -124,6 +126,7 @@ def test_decode_rejects_a_decoded_value():
         decode({"array": [0.0]}, 16_000)
 
 
+@pytest.mark.needs_kit
 def test_speech_set_is_loadable_without_torchcodec():
     from datasets import load_dataset
 
@@ -145,6 +148,7 @@ def test_speech_set_is_loadable_without_torchcodec():
     assert (path / "wav" / speech[0]["audio"]["path"]).read_bytes() == speech[0]["audio"]["bytes"]
 
 
+@pytest.mark.needs_kit
 def test_wer_module_counts_word_edits():
     import evaluate
 

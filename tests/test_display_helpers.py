@@ -16,6 +16,7 @@ def tokenizer():
     return AutoTokenizer.from_pretrained(str(component_dir("encoder")))
 
 
+@pytest.mark.needs_kit
 def test_token_rows_line_up_tokens_ids_and_masks(tokenizer):
     rows = token_rows(tokenizer, "Hello world")
     assert [r["token"] for r in rows] == ["[CLS]", "hello", "world", "[SEP]"]
@@ -25,11 +26,13 @@ def test_token_rows_line_up_tokens_ids_and_masks(tokenizer):
 
 
 @pytest.mark.parametrize("bad, error", [("", ValueError), ("   ", ValueError), (None, TypeError), (["a"], TypeError)])
+@pytest.mark.needs_kit
 def test_token_rows_rejects_bad_input(tokenizer, bad, error):
     with pytest.raises(error):
         token_rows(tokenizer, bad)
 
 
+@pytest.mark.needs_kit
 def test_explorer_text_is_a_table_or_a_hint(tokenizer):
     text = explorer_text(tokenizer, "unbelievably")
     assert text.splitlines()[0].split()[:2] == ["token", "id"]
@@ -37,6 +40,7 @@ def test_explorer_text_is_a_table_or_a_hint(tokenizer):
     assert explorer_text(tokenizer, "") == "type some text to tokenize"
 
 
+@pytest.mark.needs_kit
 def test_explorer_widget_redraws_when_the_text_changes(tokenizer):
     box = tokenizer_explorer(tokenizer, "first text")
     text_box, view = box.children

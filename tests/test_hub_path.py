@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from helpers.hubserver import HubServer, client_env, olah_installed
-from helpers.mode import TEST_ENVIRONMENT
+from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
 
+pytestmark = pytest.mark.hub
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -59,20 +60,19 @@ def notebook_env(hf_home: Path, kit_home: Path) -> dict[str, str]:
     """A learner's machine after `unpack`, with no network: auto mode, HF_HUB_OFFLINE=1, no kit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "QUICKTOUR_"))}
     # quiet (no progress bars) and HF_HUB_OFFLINE=1; helpers.setup() must export the other offline switches itself
-    env.update({k: v for k, v in TEST_ENVIRONMENT.items() if k not in ("QUICKTOUR_MODE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE")})
+    env.update({k: v for k, v in OFFLINE_QUIET_ENVIRONMENT.items() if k not in ("QUICKTOUR_MODE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE")})
     env.update(HF_HOME=str(hf_home), QUICKTOUR_KIT_HOME=str(kit_home))
     return env
 
 
 def resolve_lines(notebook: Path) -> list[str]:
-    """Every line that ``helpers.resolve`` printed in an executed notebook (with the line after it)."""
+    """Every line that ``helpers.resolve`` printed in an executed notebook."""
     nb = json.loads(notebook.read_text())
     lines: list[str] = []
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             text = "".join(output.get("text", "")) if output.get("output_type") == "stream" else ""
-            rows = text.splitlines()
-            lines += [" ".join(rows[i:i + 2]) for i, row in enumerate(rows) if row.startswith("resolve:")]
+            lines += [row for row in text.splitlines() if row.startswith("resolve:")]
     return lines
 
 

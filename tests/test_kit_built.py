@@ -1,10 +1,12 @@
-"""Checks of the real offline kit, as `make setup` builds it (run `make kit` first)."""
+"""Checks of the real offline kit, as `make setup` builds it (run `make kit` first), and its quality bars."""
 
 import pytest
 
 from helpers.kit import build as kit_build
 from helpers.kit.parts import LABELS
 from helpers.kit.paths import component_dir
+
+pytestmark = pytest.mark.needs_kit
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def fake_part(part: str, facts=None):
 def test_hub_mode_returns_the_hub_id(fresh_mode, capsys):
     fresh_mode(True, "https://huggingface.co answered")
     assert resolve(SENTIMENT) == SENTIMENT
-    assert "via Hub" in capsys.readouterr().out
+    assert capsys.readouterr().out == f"resolve: {SENTIMENT} -> Hub (auto: https://huggingface.co answered)\n"
 
 
 def test_hub_mode_passes_unknown_names_through(fresh_mode):
@@ -35,7 +35,8 @@ def test_forced_offline_returns_the_kit_path(fresh_mode, empty_kit, monkeypatch,
     path = fake_part("sentiment", {"test_accuracy": 0.83})
     assert resolve(SENTIMENT) == str(path)
     out = capsys.readouterr().out
-    assert "offline kit" in out and "0.830" in out and "QUICKTOUR_MODE=offline" in out
+    assert out == f"resolve: {SENTIMENT} -> kit:models/minilm-sentiment (offline kit: " + out.split("(offline kit: ")[1]
+    assert "offline kit" in out and "0.830" in out and len(out.strip().splitlines()) == 1
 
 
 def test_forced_offline_ignores_the_hf_cache(fresh_mode, empty_kit, monkeypatch):

@@ -8,12 +8,36 @@ from helpers.timing import Timing, measure, speedup
 
 
 def test_check_passes_and_fails_with_the_hint(capsys):
-    check("exercise 1", True, "unused")
+    check("exercise 1", 4, lambda a: a == 4, "unused")
     assert "exercise 1: correct" in capsys.readouterr().out
     with pytest.raises(AssertionError, match="Hint: look again"):
-        check("exercise 2", False, "look again")
-    with pytest.raises(TypeError):
-        check("exercise 3", "yes", "answers are True/False")
+        check("exercise 2", 5, lambda a: a == 4, "look again")
+    with pytest.raises(TypeError, match="must give True or False"):
+        check("exercise 3", 4, lambda a: "yes", "answers are True/False")
+
+
+def test_check_on_the_stub_says_not_attempted(capsys):
+    check("exercise 1", ..., lambda a: a == 4, "unused")  # the stub: answer = ...
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_check_turns_an_error_in_the_test_into_the_hint():
+    with pytest.raises(AssertionError, match=r"not yet \(KeyError: 'label'\). Hint: use the label key"):
+        check("exercise 1", {}, lambda a: a["label"] == "x", "use the label key")
+
+
+def test_refused_passes_only_when_the_check_refuses(capsys):
+    from helpers import refused
+
+    with refused("exercise 1"):
+        check("exercise 1", 5, lambda a: a == 4, "look again")
+    assert "refused, as it should be" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="accepted a plausible wrong answer"):
+        with refused("exercise 1"):
+            check("exercise 1", 4, lambda a: a == 4, "look again")
+    with pytest.raises(KeyError):  # a mistake that crashes is a broken mistake, not a refusal
+        with refused("exercise 1"):
+            {}["x"]
 
 
 def test_measure_times_and_keeps_the_result():

@@ -1,12 +1,9 @@
-"""Unit tests for notebook 05's plumbing: profiles, the interruption callback, step counts, plots."""
-
-from types import SimpleNamespace
+"""Unit tests for notebook 05's plumbing: profiles and plots (its StopAtStep callback is taught in the notebook)."""
 
 import pytest
 
 from helpers.plots import confusion_counts, confusion_matrix, loss_curve, loss_points
 from helpers.profiles import CPU_FAST, PROFILES, QUICKTOUR, pick
-from helpers.training import StopAtStep, optimizer_steps
 
 
 def test_profile_follows_the_device(monkeypatch):
@@ -26,26 +23,6 @@ def test_quicktour_profile_is_the_quicktour_recipe():
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(ValueError, match=", ".join(PROFILES)):
         pick("cpu", "turbo")
-
-
-def test_stop_at_step_saves_and_stops_only_at_its_step():
-    callback = StopAtStep(10)
-    control = SimpleNamespace(should_save=False, should_training_stop=False)
-    callback.on_step_end(None, SimpleNamespace(global_step=9), control)
-    assert not control.should_save and not control.should_training_stop
-    callback.on_step_end(None, SimpleNamespace(global_step=10), control)
-    assert control.should_save and control.should_training_stop
-    for bad in (0, -1, 2.5):
-        with pytest.raises(ValueError):
-            StopAtStep(bad)
-
-
-def test_optimizer_steps():
-    assert optimizer_steps(6824, 32, 1) == 214
-    assert optimizer_steps(8530, 8, 2) == 2134
-    assert optimizer_steps(100, 8, 1, devices=2) == 7
-    with pytest.raises(ValueError):
-        optimizer_steps(0, 8, 1)
 
 
 HISTORY = [

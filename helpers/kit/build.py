@@ -342,10 +342,9 @@ def read_manifest() -> dict[str, Any]:
     except (UnicodeDecodeError, IsADirectoryError):
         raise KitDamagedError(f"{path} is damaged (not a text file): repair it with: {REPAIR}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        what = "empty" if not text.strip() else f"not valid JSON ({exc.msg}: line {exc.lineno}; truncated?)"
-        raise KitDamagedError(f"{path} is {what}: repair it with: {REPAIR}") from None
+        data = manifest.parse_json(text)
+    except ValueError as exc:
+        raise KitDamagedError(f"{path} is {exc}: repair it with: {REPAIR}") from None
     problem = manifest_shape_problem(data)
     if problem:
         raise KitDamagedError(f"{path} is damaged ({problem}): repair it with: {REPAIR}")

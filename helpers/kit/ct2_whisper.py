@@ -12,6 +12,9 @@ CTranslate2's file (binary version 6, little-endian):
 
 where ``str`` is a u16 length followed by that many bytes ending in NUL.
 Attention projections are fused there (query+key+value, or key+value) and split here.
+
+The offline kit is built with this converter: changing what it writes changes the kit, so bump
+``RECIPE_VERSION`` in ``helpers/kit/paths.py``.
 """
 
 from __future__ import annotations
@@ -92,8 +95,8 @@ def _layers(variables: dict[str, np.ndarray], stack: str) -> int:
     return len(found)
 
 
-def whisper_config_kwargs(variables: dict[str, np.ndarray], ct2_config: dict[str, Any]) -> dict[str, Any]:
-    """Arguments for ``transformers.WhisperConfig`` read off the tensors' shapes and CT2's config.json."""
+def whisper_config_kwargs(variables: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Arguments for ``transformers.WhisperConfig`` read off the tensors' shapes."""
     vocab, d_model = variables["decoder/embeddings/weight"].shape
     return {
         "vocab_size": int(vocab),
@@ -203,7 +206,7 @@ def convert(src: str | Path, out: str | Path, dtype: str = "float32") -> dict[st
         raise CT2FormatError(f"{src / 'model.bin'} holds a {spec}, not a WhisperSpec")
     ct2_config = json.loads((src / "config.json").read_text())
     tokens = {t["content"]: t["id"] for t in json.loads((src / "tokenizer.json").read_text())["added_tokens"]}
-    kwargs = whisper_config_kwargs(variables, ct2_config)
+    kwargs = whisper_config_kwargs(variables)
     config = WhisperConfig(
         **kwargs,
         pad_token_id=tokens[ENDOFTEXT],

@@ -202,14 +202,22 @@ def load_record(folder: Path) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         raise RecordError(f"{path} is not text") from None
     try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        what = "empty" if not text.strip() else f"not valid JSON ({exc.msg}: line {exc.lineno}; truncated?)"
-        raise RecordError(f"{path} is {what}") from None
+        record = parse_json(text)
+    except ValueError as exc:
+        raise RecordError(f"{path} is {exc}") from None
     problem = record_shape_problem(record)
     if problem:
         raise RecordError(f"{path} is damaged: {problem}")
     return record
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads``, with a ValueError in plain words for an empty or truncated file."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "empty" if not text.strip() else f"not valid JSON ({exc.msg}: line {exc.lineno}; truncated?)"
+        raise ValueError(what) from None
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from helpers.kit import sources
 
+# Recipe inputs: changing any of them (or a builder below) changes the kit, so bump RECIPE_VERSION in
+# helpers/kit/paths.py, which keys the kit folder.
 SEED = 42
 LABELS = ("NEGATIVE", "POSITIVE")  # as in the quicktour's default sentiment checkpoint
 DATASET_CLASS_NAMES = ("neg", "pos")  # as in the Hub's rotten_tomatoes
