@@ -104,12 +104,6 @@ def test_catalog_is_consistent():
     assert set(known_names()) == {entry.hub_id for entry in CATALOG}
 
 
-def test_every_kit_part_has_a_folder_and_a_builder_in_build_order():
-    from helpers.kit.parts import BUILDERS
-
-    assert list(BUILDERS) == list(COMPONENT_DIRS)
-
-
 def test_kit_lives_under_the_hf_home_unless_told_otherwise(monkeypatch, tmp_path):
     from helpers.kit.paths import RECIPE_VERSION, hf_home, kit_root
 

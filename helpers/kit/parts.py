@@ -11,6 +11,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -218,14 +219,27 @@ def build_speech(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     return {"source": "espeak-ng (Debian)", **build_speech_set(out, log)}
 
 
-# Build order matters: the classifier needs the encoder and the data set.
-BUILDERS: dict[str, Callable[[Path, Callable[[str], None]], dict[str, Any]]] = {
-    "encoder": build_encoder,
-    "rotten_tomatoes": build_rotten_tomatoes,
-    "metric-accuracy": build_metric("accuracy"),
-    "metric-f1": build_metric("f1"),
-    "metric-wer": build_metric("wer"),
-    "sentiment": build_sentiment,
-    "whisper": build_whisper,
-    "speech": build_speech,
+Builder = Callable[[Path, Callable[[str], None]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the kit: its folder inside the kit and the function that builds it."""
+
+    folder: str
+    build: Builder
+
+
+# The one table of kit parts, in build order (the classifier needs the encoder and the data set).
+# helpers.kit.paths.COMPONENT_DIRS and BUILDERS below are views of it.
+PARTS: dict[str, Part] = {
+    "encoder": Part("models/minilm-encoder", build_encoder),
+    "rotten_tomatoes": Part("datasets/rotten_tomatoes", build_rotten_tomatoes),
+    "metric-accuracy": Part("metrics/accuracy", build_metric("accuracy")),
+    "metric-f1": Part("metrics/f1", build_metric("f1")),
+    "metric-wer": Part("metrics/wer", build_metric("wer")),
+    "sentiment": Part("models/minilm-sentiment", build_sentiment),
+    "whisper": Part("models/whisper-tiny-en", build_whisper),
+    "speech": Part("datasets/speech-espeak", build_speech),
 }
+BUILDERS: dict[str, Builder] = {name: part.build for name, part in PARTS.items()}

@@ -10,20 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from helpers.kit.parts import PARTS
+
 RECIPE_VERSION = "5"
 HOME_VARIABLE = "QUICKTOUR_KIT_HOME"
 
-# Where each component lives inside the kit: one place for these paths.
-COMPONENT_DIRS: dict[str, str] = {
-    "encoder": "models/minilm-encoder",
-    "rotten_tomatoes": "datasets/rotten_tomatoes",
-    "metric-accuracy": "metrics/accuracy",
-    "metric-f1": "metrics/f1",
-    "metric-wer": "metrics/wer",
-    "sentiment": "models/minilm-sentiment",
-    "whisper": "models/whisper-tiny-en",
-    "speech": "datasets/speech-espeak",
-}
+# Where each part lives inside the kit: a view of the one table of parts, helpers.kit.parts.PARTS.
+COMPONENT_DIRS: dict[str, str] = {name: part.folder for name, part in PARTS.items()}
 
 
 def hf_home() -> Path:
