@@ -1,7 +1,9 @@
-"""``python -m helpers.envcheck``: one [OK]/[FAIL] line per required package.
+"""``python -m helpers.envcheck``: one [OK]/[FAIL] line per required package, then the offline kit's state.
 
 Reads requirements.txt at the repository root, so a learner can diagnose an install in one
-step (``make check-env``). Exits 1 when anything fails.
+step (``make check-env``). The kit is reported as built, imported, missing or damaged, with the
+command that fixes it (a quick check of file sizes; ``make verify-kit`` hashes every file).
+Exits 1 when anything fails.
 """
 
 from __future__ import annotations
@@ -34,6 +36,22 @@ def check_requirements(lines: list[str]) -> list[tuple[bool, str]]:
     return results
 
 
+def kit_state() -> tuple[bool, str]:
+    """(ok, message) for the offline kit of this checkout's recipe version."""
+    from helpers.kit.build import verify
+    from helpers.kit.paths import RECIPE_VERSION, kit_root
+    from helpers.kit.transfer import IMPORTED
+
+    root = kit_root()
+    if not root.exists():
+        return False, f"offline kit v{RECIPE_VERSION}: missing at {root}; build it with `make kit` (or import one: python -m helpers.kit import kit.tar)"
+    problems = verify(deep=False)
+    if problems:
+        return False, f"offline kit v{RECIPE_VERSION}: damaged ({len(problems)} problem(s)); the first: {problems[0]}"
+    how = "imported" if (root / IMPORTED).is_file() else "built"
+    return True, f"offline kit v{RECIPE_VERSION}: {how}, intact (file sizes) at {root}"
+
+
 def main() -> int:
     if not REQUIREMENTS.is_file():
         print(f"[FAIL] {REQUIREMENTS} not found: run this from a clone of the repository")
@@ -42,7 +60,11 @@ def main() -> int:
     for ok, message in results:
         print(f"[{'OK' if ok else 'FAIL'}] {message}")
     failed = sum(not ok for ok, _ in results)
-    print("environment OK" if not failed else f"{failed} problem(s): run `make setup`")
+    if not failed:  # the kit's check imports the helpers' dependencies
+        kit_ok, kit_message = kit_state()
+        print(f"[{'OK' if kit_ok else 'FAIL'}] {kit_message}")
+        failed += not kit_ok
+    print("environment OK" if not failed else f"{failed} problem(s): run `make setup`, or the command named above")
     return 1 if failed else 0
 
 

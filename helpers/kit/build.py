@@ -509,7 +509,7 @@ def _ask_on_tty(folders: list[Path]) -> bool:
 
 
 def main(argv: list[str] | None = None, parts: Mapping[str, Builder] | None = None) -> int:
-    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json] | prune [--yes]."""
+    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json] | prune [--yes] | export | import."""
     import argparse
 
     table = _parts_table(parts)
@@ -523,7 +523,28 @@ def main(argv: list[str] | None = None, parts: Mapping[str, Builder] | None = No
     i.add_argument("--json", action="store_true")
     p = sub.add_parser("prune", help="delete kits of older recipe versions (asks first)")
     p.add_argument("--yes", action="store_true", help="delete without asking")
+    e = sub.add_parser("export", help="write the kit into one verified archive (for a USB stick)")
+    e.add_argument("archive", type=Path)
+    m = sub.add_parser("import", help="verify an exported kit archive whole, then install it")
+    m.add_argument("archive", type=Path)
     args = parser.parse_args(argv)
+
+    if args.command in ("export", "import"):
+        from helpers.archive import ArchiveError
+        from helpers.kit.transfer import export_kit, import_kit
+
+        try:
+            if args.command == "export":
+                contents = export_kit(args.archive)
+                size = sum(meta["size"] for meta in contents["files"].values())
+                print(f"[kit] exported {len(contents['files'])} files ({_human(size)}) to {args.archive}; "
+                      f"on each machine: python -m helpers.kit import {args.archive.name}")
+            else:
+                print(f"[kit] verified and installed the kit at {import_kit(args.archive)}")
+        except (ArchiveError, FileNotFoundError, KitDamagedError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
 
     if args.command == "build":
         start = time.monotonic()

@@ -50,17 +50,18 @@ def _string(handle: BinaryIO, what: str) -> str:
     return raw[:-1].decode("utf-8")
 
 
-def read_model_bin(path: str | Path) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
-    """Read every variable of a CTranslate2 ``model.bin``: (spec name, variables, aliases).
+def read_model_bin(path: str | Path) -> tuple[str, dict[str, np.ndarray]]:
+    """Read every variable of a CTranslate2 ``model.bin``: (spec name, variables).
 
+    The file's alias table (names that share another variable's data) is read to the end and
+    checked, but not returned: Transformers' Whisper ties those weights itself.
     Raises FileNotFoundError for a missing file and CT2FormatError for an unknown version,
-    an unknown data type or a truncated file.
+    an unknown data type, a truncated file or an alias to a variable that is not there.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: install the kit's source with `make setup`")
     variables: dict[str, np.ndarray] = {}
-    aliases: dict[str, str] = {}
     with open(path, "rb") as handle:
         (version,) = struct.unpack("<I", _read(handle, 4, "the version"))
         if version not in SUPPORTED_VERSIONS:
@@ -85,8 +86,10 @@ def read_model_bin(path: str | Path) -> tuple[str, dict[str, np.ndarray], dict[s
             (n_aliases,) = struct.unpack("<I", tail)
             for _ in range(n_aliases):
                 alias = _string(handle, "an alias")
-                aliases[alias] = _string(handle, f"the target of {alias}")
-    return spec, variables, aliases
+                target = _string(handle, f"the target of {alias}")
+                if target not in variables:
+                    raise CT2FormatError(f"{path}: alias {alias} points to {target}, which the file does not hold")
+    return spec, variables
 
 
 def _layers(variables: dict[str, np.ndarray], stack: str) -> int:
@@ -201,7 +204,7 @@ def convert(src: str | Path, out: str | Path, dtype: str = "float32") -> dict[st
     )
 
     src, out = Path(src), Path(out)
-    spec, variables, _aliases = read_model_bin(src / "model.bin")
+    spec, variables = read_model_bin(src / "model.bin")
     if spec != "WhisperSpec":
         raise CT2FormatError(f"{src / 'model.bin'} holds a {spec}, not a WhisperSpec")
     ct2_config = json.loads((src / "config.json").read_text())

@@ -1,0 +1,76 @@
+"""The offline kit on a USB stick: ``python -m helpers.kit export kit.tar`` / ``import kit.tar``.
+
+An instructor builds the kit once and hands it out. It travels in the same verified archive format as
+the classroom's prefetched Hub cache (``helpers.archive``, used by ``helpers.classroom``): every file
+listed with its SHA-256, everything checked in a staging folder before anything is put in place.
+``import`` then checks the parts' own records too, and refuses a kit of another recipe version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from helpers.archive import ArchiveError, extract_verified, pack
+from helpers.kit import manifest
+from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, kit_home, kit_root
+
+ARCHIVE_KIND = "offline-kit"
+MANIFEST = "manifest.json"
+IMPORTED = "imported.json"  # written into a kit installed by import_kit (make check-env reports it)
+
+
+def _skip(rel: str) -> bool:
+    """Locks, staging folders and temporary files of interrupted builds stay behind."""
+    parts = rel.split("/")
+    return any(p.startswith((".tmp-", ".trainer-", ".old-")) or p.endswith((".lock", ".tmp")) for p in parts)
+
+
+def export_kit(output: Path) -> dict[str, Any]:
+    """Write the current kit (recipe v``RECIPE_VERSION``) into one verified archive; returns its manifest.
+
+    Refuses a kit that ``verify`` would not pass: a damaged kit is not handed out.
+    """
+    from helpers.kit.build import verify
+
+    root = kit_root()
+    problems = verify(deep=True)
+    if problems:
+        raise ArchiveError(f"the kit at {root} is not intact, so it is not exported:\n  " + "\n  ".join(problems))
+    facts = json.loads((root / MANIFEST).read_text())
+    return pack(root, Path(output), ARCHIVE_KIND, facts=facts, skip=lambda rel: _skip(rel) or rel == IMPORTED)
+
+
+def import_kit(archive: Path) -> Path:
+    """Verify ``archive`` whole, then install it as this checkout's kit; returns the kit folder.
+
+    Nothing is put in place unless every file matches the archive's SHA-256s, every part matches its
+    own record, and the recipe version is this checkout's. An existing kit is replaced only then.
+    """
+    home = kit_home()
+    home.mkdir(parents=True, exist_ok=True)
+    staging, contents = extract_verified(Path(archive), home, ARCHIVE_KIND)
+    try:
+        version = contents.get("facts", {}).get("recipe_version")
+        if version != RECIPE_VERSION:
+            raise ArchiveError(f"{archive} holds a kit of recipe v{version}; this checkout needs v{RECIPE_VERSION}: "
+                               "export it from a checkout of the same version, or build with `make kit`")
+        problems = [p for part in COMPONENT_DIRS for p in manifest.check(staging / COMPONENT_DIRS[part], deep=False)]
+        if problems or not (staging / MANIFEST).is_file():
+            raise ArchiveError(f"{archive} is not a complete kit: " + "; ".join(problems[:3] or ["no manifest.json"]))
+        staging.chmod(0o755)
+        final = kit_root()
+        old = final.with_name(f".old-{final.name}-{os.getpid()}") if final.exists() else None
+        if old:
+            final.rename(old)
+        staging.rename(final)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+        (final / IMPORTED).write_text(json.dumps({"archive": Path(archive).name}) + "\n")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final

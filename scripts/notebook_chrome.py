@@ -1,0 +1,124 @@
+"""Write every lesson's chrome from one place: navigation, the "Open in Colab" badge, the Colab set-up cell.
+
+    python scripts/notebook_chrome.py           # write (idempotent: a second run changes nothing)
+    python scripts/notebook_chrome.py --check   # exit 1 and name the notebooks whose chrome differs
+
+- Navigation and badge go into the lesson's first markdown cell, between ``<!-- chrome -->`` and
+  ``<!-- /chrome -->`` (HTML comments: invisible in Jupyter and on GitHub).
+- The Colab set-up cell is the code cell whose metadata says ``{"quicktour": {"chrome": "colab"}}``.
+  It installs the Debian packages of ``apt-packages.txt`` and the Python packages of ``pyproject.toml``
+  (one list, shared with ``pip install -e .``), keeps Colab's own torch, and fails loudly with pip's error.
+
+``REPOSITORY`` is the one place that names the repository. Solutions notebooks copy the Colab cell from
+their lesson (``scripts/make_solutions.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPOSITORY = "quicktour-notebooks/quicktour-notebooks"  # github.com/<owner>/<name>
+BRANCH = "main"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+START, END = "<!-- chrome -->", "<!-- /chrome -->"
+BLOCK = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+
+COLAB_CELL = '''# Colab / set-up cell, written by scripts/notebook_chrome.py. On Google Colab it fetches this project and
+# installs what Colab lacks: the Debian packages of apt-packages.txt (espeak-ng), then the Python packages of
+# pyproject.toml, keeping Colab's own torch. On your own machine (after `make setup`) it does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    HOME = "/content/{name}"
+
+    def run(*command):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{{' '.join(command)}} failed:\\n{{done.stdout[-2000:]}}\\n{{done.stderr[-4000:]}}")
+
+    run("bash", "-c", f"[ -d {{HOME}} ] || git clone --quiet --depth 1 https://github.com/{repository} {{HOME}}")
+    run("bash", f"{{HOME}}/scripts/install-system-deps.sh")
+    import torch  # Colab's CUDA build: pinned below so that pip keeps it
+
+    run(sys.executable, "-m", "pip", "install", "--quiet", "-e", HOME, f"torch=={{torch.__version__}}")
+    sys.path.insert(0, HOME)'''
+
+
+def lessons() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def title(path: Path) -> str:
+    """"01 · Pipelines" from the lesson's first line."""
+    first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+    return first.lstrip("# ").split(":")[0].strip()
+
+
+def colab_url(path: Path) -> str:
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{path.name}"
+
+
+def chrome_block(path: Path, all_lessons: list[Path]) -> str:
+    """The navigation line and the badge for ``path``, between the markers."""
+    index = all_lessons.index(path)
+    links = ["[Index](../README.md)"]
+    if index > 0:
+        links.append(f"Previous: [{title(all_lessons[index - 1])}]({all_lessons[index - 1].name})")
+    if index < len(all_lessons) - 1:
+        links.append(f"Next: [{title(all_lessons[index + 1])}]({all_lessons[index + 1].name})")
+    badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(path)})"
+    return f"{START}\n{' · '.join(links)}\n\n{badge}\n{END}"
+
+
+def colab_cell() -> str:
+    return COLAB_CELL.format(name=REPOSITORY.split("/")[1], repository=REPOSITORY)
+
+
+def apply(path: Path, all_lessons: list[Path]) -> bool:
+    """Write the chrome into ``path``; returns whether anything changed."""
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    head = nb.cells[0]
+    if head.cell_type != "markdown" or not BLOCK.search(head.source):
+        raise ValueError(f"{path.name}: the first cell must be markdown with {START} … {END} markers")
+    new_head = BLOCK.sub(lambda _: chrome_block(path, all_lessons), head.source)
+    if new_head != head.source:
+        head.source, changed = new_head, True
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("quicktour", {}).get("chrome") == "colab"]
+    if len(cells) != 1:
+        raise ValueError(f"{path.name}: needs exactly one code cell with metadata quicktour.chrome = 'colab'")
+    if cells[0].source != colab_cell():
+        cells[0].source, changed = colab_cell(), True
+    if changed:
+        nbformat.write(nb, path)
+    return changed
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    all_lessons = lessons()
+    stale = []
+    for path in all_lessons:
+        if check:
+            nb = nbformat.read(path, as_version=4)
+            wanted = BLOCK.sub(lambda _: chrome_block(path, all_lessons), nb.cells[0].source)
+            colab = [c.source for c in nb.cells if c.metadata.get("quicktour", {}).get("chrome") == "colab"]
+            if wanted != nb.cells[0].source or colab != [colab_cell()]:
+                stale.append(path.name)
+        elif apply(path, all_lessons):
+            print(f"wrote the chrome of notebooks/{path.name}")
+    if stale:
+        print("chrome differs from scripts/notebook_chrome.py in: " + ", ".join(stale) + "; run: make chrome")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

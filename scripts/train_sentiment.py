@@ -1,0 +1,197 @@
+"""Fine-tune a sentiment classifier with Trainer: notebook 05's recipe as a script that scales out.
+
+The same file runs unchanged on one CPU, one GPU, several GPUs or several machines:
+
+    python scripts/train_sentiment.py --max-steps 40                                    # one process
+    torchrun --nproc_per_node=2 scripts/train_sentiment.py --max-steps 40               # 2 processes (DDP)
+    accelerate launch --multi_gpu --num_processes 2 scripts/train_sentiment.py ...      # the same, via Accelerate
+    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=4 \\
+        --rdzv-backend=c10d --rdzv-endpoint=HOST:29500 scripts/train_sentiment.py ...   # 2 machines x 4 GPUs
+
+Processes talk through PyTorch distributed: NCCL on GPUs, gloo on CPUs. The recipe (learning rate,
+batch size, epochs, max length) is a ``helpers.profiles`` profile, the one notebook 05 and the offline
+kit train with. ``--batch-size`` is the effective batch: each of the N processes takes 1/N of it (with
+gradient accumulation when ``--max-per-device`` is smaller), so the recipe means the same at every
+world size. Only rank 0 prints the results and writes the model and ``metrics.json``; ``--resume``
+continues from the last checkpoint in the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from helpers.profiles import PROFILES
+from helpers.scaling import BatchPlan, split_batch, world
+
+LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="train_sentiment.py", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--model", default="distilbert/distilbert-base-uncased", help="Hub id (through helpers.resolve) or a model folder")
+    parser.add_argument("--dataset", default="cornell-movie-review-data/rotten_tomatoes", help="Hub id (through helpers.resolve) or a dataset folder with train/validation splits")
+    parser.add_argument("--profile", default="cpu-fast", choices=sorted(PROFILES), help="the training recipe (helpers/profiles.py)")
+    parser.add_argument("--epochs", type=float, default=None, help="epochs (default: the profile's)")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps (overrides --epochs)")
+    parser.add_argument("--batch-size", type=int, default=None, help="effective batch size, summed over all processes (default: the profile's)")
+    parser.add_argument("--max-per-device", type=int, default=None, help="largest batch one process may take; the rest is gradient accumulation")
+    parser.add_argument("--train-rows", type=int, default=None, help="train on the first N rows of the shuffled train split (a slice)")
+    parser.add_argument("--eval-rows", type=int, default=None, help="evaluate on the first N rows of the validation split")
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs/train_sentiment"), help="checkpoints, model/ and metrics.json")
+    parser.add_argument("--save-steps", type=int, default=10, help="write a checkpoint every N optimizer steps")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
+    parser.add_argument("--seed", type=int, default=42)
+    return parser.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace, world_size: int) -> BatchPlan:
+    """Every argument error, before any model, data set or process group is touched."""
+    profile = PROFILES[args.profile]
+    if args.batch_size is None:
+        args.batch_size = profile.batch_size
+    if args.epochs is None:
+        args.epochs = float(profile.epochs)
+    for name in ("max_steps", "train_rows", "eval_rows", "save_steps"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, not {value}")
+    if args.epochs <= 0:
+        raise ValueError(f"--epochs must be positive, not {args.epochs}")
+    dataset = Path(args.dataset)
+    if (dataset.is_absolute() or args.dataset.startswith(".")) and not dataset.is_dir():
+        raise ValueError(f"--dataset {args.dataset}: no such folder (give a folder with a train split, or a Hub id)")
+    if args.resume and last_complete_checkpoint(args.output_dir) is None:
+        raise ValueError(f"--resume: no complete checkpoint in {args.output_dir} yet; run once without --resume")
+    return split_batch(args.batch_size, world_size, args.max_per_device)
+
+
+def last_complete_checkpoint(output_dir: Path) -> Path | None:
+    """The newest ``checkpoint-N`` that was written to the end (its ``trainer_state.json`` is there).
+
+    A process killed while saving leaves a half-written checkpoint folder; Trainer's own
+    ``resume_from_checkpoint=True`` would pick it and fail, so we skip it.
+    """
+    done = [p for p in output_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file() and p.name[11:].isdigit()]
+    return max(done, key=lambda p: int(p.name[11:]), default=None)
+
+
+def say(text: str, rank: int, everyone: bool = False) -> None:
+    """Print a ``[train]`` line: from rank 0 only, unless ``everyone``."""
+    if everyone or rank == 0:
+        print(f"[train] {text}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    rank, world_size = world()
+    args = parse_args(argv)
+    try:
+        plan = check_args(args, world_size)
+    except ValueError as exc:
+        print(f"train_sentiment.py: error: {exc}", file=sys.stderr)
+        return 2
+
+    import helpers
+
+    session = helpers.setup(seed=args.seed, quiet=rank != 0)  # before transformers: settles the offline switch
+    model_name = args.model if Path(args.model).is_dir() else helpers.resolve(args.model, quiet=rank != 0)
+    data_name = args.dataset if Path(args.dataset).is_dir() else helpers.resolve(args.dataset, quiet=rank != 0)
+
+    import numpy as np
+    from datasets import load_dataset
+    from transformers import (
+        AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed,
+    )  # fmt: skip
+
+    profile = PROFILES[args.profile]
+    data = load_dataset(data_name)
+    train = data["train"].shuffle(seed=args.seed)
+    if args.train_rows:
+        train = train.select(range(min(args.train_rows, len(train))))
+    evaluation = data["validation"]
+    if args.eval_rows:
+        evaluation = evaluation.select(range(min(args.eval_rows, len(evaluation))))
+    tokenizer = AutoTokenizer.from_pretrained(model_name)
+
+    def tokenize(batch: dict) -> dict:
+        return tokenizer(batch["text"], truncation=True, max_length=profile.max_length)
+
+    train, evaluation = (split.map(tokenize, batched=True) for split in (train, evaluation))
+    set_seed(args.seed)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_name, num_labels=len(LABELS), id2label=LABELS, label2id={v: k for k, v in LABELS.items()}, dtype="auto"
+    )
+    cuda = session.device == "cuda"
+    training_args = TrainingArguments(
+        output_dir=str(args.output_dir),
+        learning_rate=profile.learning_rate,
+        per_device_train_batch_size=plan.per_device,
+        gradient_accumulation_steps=plan.accumulation,
+        per_device_eval_batch_size=64,
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps or -1,
+        save_strategy="steps",
+        save_steps=args.save_steps,
+        logging_steps=args.save_steps,
+        # On a CPU, use_cpu=True is what makes Accelerate treat several processes as DDP (MULTI_CPU) over gloo;
+        # without it they would each train alone, never averaging their gradients.
+        use_cpu=session.device == "cpu",
+        ddp_backend="gloo" if session.device == "cpu" and world_size > 1 else None,
+        # A classifier's loss is a mean over its batch, and DDP averages the processes' gradients: together the
+        # mean over the effective batch, as in one process. (Token averaging across devices is for language
+        # models; here it would scale the loss by the number of processes.)
+        average_tokens_across_devices=False,
+        dataloader_pin_memory=cuda,
+        bf16=session.mixed_precision == "bf16",
+        fp16=session.mixed_precision == "fp16",
+        report_to="none",
+        disable_tqdm=True,
+        seed=args.seed,
+    )
+
+    def compute_metrics(prediction: object) -> dict[str, float]:
+        predicted = np.argmax(prediction.predictions, axis=-1)
+        return {"accuracy": float(np.mean(predicted == prediction.label_ids))}
+
+    trainer = Trainer(
+        model=model, args=training_args, train_dataset=train, eval_dataset=evaluation,
+        processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
+    )  # fmt: skip
+    backend = "none (one process)" if world_size == 1 else training_args.ddp_backend or "nccl"
+    say(f"{world_size} process(es), parallel mode {training_args.parallel_mode.value}, backend {backend}; {plan}", rank)
+    batches = len(trainer.get_train_dataloader())
+    say(f"rank {rank}/{world_size}: {batches} batches of {plan.per_device} rows per epoch, "
+        f"its share of {len(train)} training rows", rank, everyone=True)  # fmt: skip
+    resume = last_complete_checkpoint(args.output_dir) if args.resume else None
+    if resume:
+        say(f"resuming from {resume.name}", rank)
+    start = time.monotonic()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    seconds = time.monotonic() - start
+    metrics = trainer.evaluate()
+    steps_done = trainer.state.global_step
+    if trainer.is_world_process_zero():
+        trainer.save_model(str(args.output_dir / "model"))
+        summary = {
+            "world_size": world_size, "per_device_batch": plan.per_device, "accumulation": plan.accumulation,
+            "effective_batch": plan.effective, "optimizer_steps": steps_done, "resumed_from": resume.name if resume else None,
+            "train_seconds": round(seconds, 1), "seconds_per_step": round(result.metrics["train_runtime"] / max(1, steps_done), 3),
+            "eval_accuracy": round(metrics["eval_accuracy"], 4), "eval_rows": len(evaluation), "model": model_name,
+        }  # fmt: skip
+        (args.output_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+        say(f"{steps_done} optimizer steps{' (resumed)' if resume else ''}, "
+            f"{summary['seconds_per_step']} s per step", rank)  # fmt: skip
+        say(f"validation accuracy {summary['eval_accuracy']:.3f} on {len(evaluation)} rows; "
+            f"model saved to {args.output_dir / 'model'}", rank)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

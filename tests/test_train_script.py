@@ -1,0 +1,126 @@
+"""scripts/train_sentiment.py under torchrun and accelerate launch: two real processes on this CPU (gloo).
+
+Slow-ish (about a minute and a half) and needs the built kit: the model and data come from it offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.needs_kit
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "train_sentiment.py"
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
+SLICE = ["--train-rows", "768", "--eval-rows", "200", "--batch-size", "32"]
+
+
+def run(command: list[str], timeout: float = 400) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def train_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("[train]")]
+
+
+def test_two_processes_train_one_model_that_beats_chance(tmp_path):
+    out = tmp_path / "run"
+    result = run([*TORCHRUN, str(SCRIPT), *SLICE, "--max-steps", "24", "--save-steps", "12", "--output-dir", str(out)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = train_lines(result.stdout)
+    assert any("rank 0/2: 24 batches of 16 rows" in line for line in lines), lines
+    assert any("rank 1/2: 24 batches of 16 rows" in line for line in lines), lines
+    assert any("parallel mode distributed, backend gloo" in line for line in lines), lines
+    assert sum("optimizer steps" in line for line in lines) == 1, "only rank 0 reports the results"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["per_device_batch"] == 16 and metrics["optimizer_steps"] == 24
+    models = [p for p in out.rglob("model.safetensors") if not any(part.startswith("checkpoint-") for part in p.parts)]
+    assert models == [out / "model" / "model.safetensors"], models  # exactly one model, written once
+
+    # the saved model loads on its own and beats chance on held-out data it never saw (the test split)
+    check = run([sys.executable, "-c", f"""
+import helpers
+helpers.setup(quiet=True)
+from datasets import load_dataset
+from transformers import pipeline
+test = load_dataset(helpers.resolve("cornell-movie-review-data/rotten_tomatoes", quiet=True))["test"].select(range(200))
+classifier = pipeline("sentiment-analysis", model={str(out / "model")!r})
+names = classifier.model.config.label2id
+right = sum(names[r["label"]] == y for r, y in zip(classifier(list(test["text"]), batch_size=32), test["label"]))
+print(right / len(test))
+"""])
+    assert check.returncode == 0, check.stderr[-2000:]
+    accuracy = float(check.stdout.strip().splitlines()[-1])
+    assert accuracy > 0.6, accuracy  # chance is 0.5; P(>0.6 | chance) on 200 rows is below 0.3%
+
+
+def _workers(launcher_pid: int) -> dict[int, int]:
+    """{rank: pid} of the training processes below the launcher (read from /proc)."""
+    found: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"train_sentiment.py" in cmdline and f"TORCHELASTIC_RUN_ID".encode() in b"\0".join(environ):
+            values = dict(item.split(b"=", 1) for item in environ if b"=" in item)
+            if values.get(b"RANK") is not None and int(entry.name) != launcher_pid:
+                found[int(values[b"RANK"])] = int(entry.name)
+    return found
+
+
+def test_a_killed_process_fails_the_run_and_resume_finishes_it(tmp_path):
+    out = tmp_path / "run"
+    args = [*TORCHRUN, str(SCRIPT), *SLICE, "--max-steps", "30", "--save-steps", "5", "--output-dir", str(out)]
+    launcher = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / "checkpoint-10").is_dir():
+            assert launcher.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no checkpoint after 300 s"
+            time.sleep(0.5)
+        workers = _workers(launcher.pid)
+        assert set(workers) == {0, 1}, workers
+        os.kill(workers[1], signal.SIGKILL)  # one process dies mid-run
+        stdout, stderr = launcher.communicate(timeout=120)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode != 0
+    assert "train_sentiment.py FAILED" in stderr and "Signal 9 (SIGKILL)" in stderr, stderr[-2000:]
+    assert not (out / "metrics.json").exists()
+
+    resumed = run([*args, "--resume"])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["resumed_from"] in ("checkpoint-5", "checkpoint-10") and metrics["optimizer_steps"] == 30
+
+
+def test_accelerate_launch_starts_two_processes_on_a_cpu(tmp_path):
+    """`accelerate launch --cpu --num_processes 2` starts ONE process (its simple launcher); --multi_gpu uses
+    torchrun underneath, which on a machine without GPUs runs the processes on the CPU with gloo."""
+    result = run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                  str(SCRIPT), *SLICE, "--max-steps", "4", "--output-dir", str(tmp_path / "run")])
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = train_lines(result.stdout)
+    assert {"rank 0/2", "rank 1/2"} <= {line.split(":")[0].removeprefix("[train] ") for line in lines}, lines
+
+
+def test_bad_arguments_stop_every_process_before_a_process_group(tmp_path):
+    result = run([*TORCHRUN, str(SCRIPT), "--batch-size", "33", "--output-dir", str(tmp_path / "run")], timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.count("cannot be split evenly over 2 processes") == 2, result.stderr[-2000:]
+    assert f'File "{SCRIPT}' not in result.stderr, "the script itself must not crash with a traceback"
+    assert "exitcode  : 2" in result.stderr
+    assert not (tmp_path / "run").exists()
