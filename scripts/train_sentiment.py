@@ -86,7 +86,10 @@ def last_complete_checkpoint(output_dir: Path) -> Path | None:
 def say(text: str, rank: int, everyone: bool = False) -> None:
     """Print a ``[train]`` line: from rank 0 only, unless ``everyone``."""
     if everyone or rank == 0:
-        print(f"[train] {text}", flush=True)
+        # One write per line: several processes share this pipe, and print() may write the text and the
+        # newline separately, letting another process's line land in between.
+        sys.stdout.write(f"[train] {text}\n")
+        sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
