@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 
 from helpers.archive import ArchiveError, extract_verified, merge_into, pack
 from helpers.catalog import CATALOG, Entry
+from helpers.hubserver import client_env
 from helpers.kit.paths import hf_home
 from helpers.mode import hub_endpoint, probe_hub
 
@@ -46,10 +46,6 @@ RECORD = "classroom.json"
 MODEL_FILES = ["*.json", "*.txt", "*.model", "*.safetensors", "README.md"]
 MODEL_SKIP = ["onnx/*", "openvino/*", "coreml/*", "runs/*"]
 FALLBACK_WEIGHTS = ["pytorch_model*.bin"]  # only when a repo has no safetensors
-# Variables that would send downloads somewhere other than the cache's HF home.
-CACHE_VARIABLES = ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE", "HF_MODULES_CACHE",
-                   "HF_EVALUATE_CACHE", "TRANSFORMERS_CACHE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE",
-                   "TRANSFORMERS_OFFLINE", "HF_EVALUATE_OFFLINE")
 
 
 class PrefetchError(RuntimeError):
@@ -79,8 +75,8 @@ def prefetch(cache: Path = DEFAULT_CACHE) -> dict[str, Any]:
     cache = Path(cache).expanduser().resolve()
     cache.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{cache.name}-", dir=cache.parent))
-    env = {k: v for k, v in os.environ.items() if k not in CACHE_VARIABLES}
-    env.update(HF_HOME=str(staging), HF_ENDPOINT=hub_endpoint())
+    # online, every download under the staging HF home (no offline switch, no other cache location)
+    env = client_env(hub_endpoint(), staging)
     try:
         result = subprocess.run([sys.executable, "-m", "helpers.classroom", "_download", str(staging)], env=env)
         if result.returncode != 0:

@@ -136,6 +136,15 @@ def commit(staging: Path, final: Path, facts: dict[str, Any], modes: tuple[int, 
     record = {"facts": facts, "files": describe_files(staging)}
     write_json_atomic(staging / RECORD, record)
     apply_modes(staging, modes)  # mkdtemp makes the folder 0700, libraries may write 0600 files
+    swap_into_place(staging, final)
+    return record
+
+
+def swap_into_place(staging: Path, final: Path) -> None:
+    """Rename ``staging`` to ``final``; an existing ``final`` is moved aside first and removed after.
+
+    A kill between the two renames leaves ``.old-<name>-<pid>``, which ``build`` puts back.
+    """
     old = None
     if final.exists():
         old = final.with_name(f".old-{final.name}-{os.getpid()}")
@@ -143,7 +152,6 @@ def commit(staging: Path, final: Path, facts: dict[str, Any], modes: tuple[int, 
     staging.rename(final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    return record
 
 
 def write_json_atomic(path: Path, data: Any, mode: int | None = None) -> None:

@@ -9,7 +9,6 @@ listed with its SHA-256, everything checked in a staging folder before anything 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,9 @@ IMPORTED = "imported.json"  # written into a kit installed by import_kit (make c
 
 def _skip(rel: str) -> bool:
     """Locks, staging folders and temporary files of interrupted builds stay behind."""
-    parts = rel.split("/")
-    return any(p.startswith((".tmp-", ".trainer-", ".old-")) or p.endswith((".lock", ".tmp")) for p in parts)
+    from helpers.kit.build import STAGING_PREFIXES
+
+    return any(p.startswith(STAGING_PREFIXES) or p.endswith((".lock", ".tmp")) for p in rel.split("/"))
 
 
 def export_kit(output: Path) -> dict[str, Any]:
@@ -61,14 +61,9 @@ def import_kit(archive: Path) -> Path:
         problems = [p for part in COMPONENT_DIRS for p in manifest.check(staging / COMPONENT_DIRS[part], deep=False)]
         if problems or not (staging / MANIFEST).is_file():
             raise ArchiveError(f"{archive} is not a complete kit: " + "; ".join(problems[:3] or ["no manifest.json"]))
-        staging.chmod(0o755)
+        manifest.apply_modes(staging, manifest.share_modes(home))  # as a build would leave them
         final = kit_root()
-        old = final.with_name(f".old-{final.name}-{os.getpid()}") if final.exists() else None
-        if old:
-            final.rename(old)
-        staging.rename(final)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+        manifest.swap_into_place(staging, final)
         (final / IMPORTED).write_text(json.dumps({"archive": Path(archive).name}) + "\n")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
