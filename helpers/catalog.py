@@ -70,6 +70,16 @@ CATALOG: tuple[Entry, ...] = (
         config="clean",
     ),
     Entry(
+        # Notebook 07. The quicktour's meta-llama/Llama-2-7b-hf is gated and 13 GB; SmolLM2-135M-Instruct
+        # (Apache-2.0, ungated, same Llama architecture, with a chat template) runs on a laptop CPU.
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+        kind="model",
+        component="causal-lm",
+        substitute="a tiny model trained here, fluent in short movie-review phrases and nothing else",
+        caveat="a Llama of about a million parameters, trained by the kit on the rotten_tomatoes sentences; "
+        "in a chat it knows only requests for a positive or a negative movie review",
+    ),
+    Entry(
         hub_id="accuracy",
         kind="metric",
         component="metric-accuracy",

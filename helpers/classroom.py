@@ -41,9 +41,10 @@ ARCHIVE_KIND = "hf-cache"
 DEFAULT_CACHE = Path("classroom-cache")
 DEFAULT_ARCHIVE = Path("classroom-cache.tar")
 RECORD = "classroom.json"
-# What a model needs: configs, tokenizer and processor files, safetensors weights. Not the TF, Flax,
-# ONNX or Rust copies many Hub repos also hold (they can be larger than the model itself).
-MODEL_FILES = ["*.json", "*.txt", "*.model", "*.safetensors", "README.md"]
+# What a model needs: configs, tokenizer and processor files (chat templates saved by Transformers v5 are
+# chat_template.jinja), safetensors weights. Not the TF, Flax, ONNX or Rust copies many Hub repos also hold
+# (they can be larger than the model itself).
+MODEL_FILES = ["*.json", "*.txt", "*.jinja", "*.model", "*.safetensors", "README.md"]
 MODEL_SKIP = ["onnx/*", "openvino/*", "coreml/*", "runs/*"]
 FALLBACK_WEIGHTS = ["pytorch_model*.bin"]  # only when a repo has no safetensors
 

@@ -26,6 +26,21 @@ def test_classifier_is_good_enough(kit):
     assert facts["test_accuracy"] >= 0.80, facts
 
 
+def test_classifier_still_reads_long_reviews(kit):
+    """A faster recipe must not buy its speed with whole reviews: recount the kit's out-of-domain
+    accuracy on 300 IMDB reviews (not what the builder wrote down) and keep a floor under it."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from helpers.kit.evaluation import ood_accuracy
+
+    folder = str(component_dir("sentiment"))
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    accuracy = ood_accuracy(model, AutoTokenizer.from_pretrained(folder))
+    assert accuracy >= 0.75, accuracy
+    recorded = kit["parts"]["sentiment"]["facts"]["imdb_accuracy"]
+    assert accuracy == pytest.approx(recorded, abs=0.01), (accuracy, recorded)
+
+
 def test_dataset_has_hub_splits_and_labels(kit):
     from datasets import load_dataset
 

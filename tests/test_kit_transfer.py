@@ -11,7 +11,7 @@ import pytest
 
 from helpers.archive import ArchiveError
 from helpers.kit import build as kit_build
-from helpers.kit.paths import COMPONENT_DIRS, component_dir, kit_root
+from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, component_dir, kit_root
 from helpers.kit.transfer import export_kit, import_kit
 
 
@@ -73,7 +73,7 @@ def test_a_tampered_kit_is_refused_whole(exported, tmp_path):
 
 def test_a_kit_of_another_recipe_version_is_refused(exported, tmp_path, monkeypatch):
     monkeypatch.setattr("helpers.kit.transfer.RECIPE_VERSION", "999")
-    with pytest.raises(ArchiveError, match="recipe v5.*needs v999"):
+    with pytest.raises(ArchiveError, match=f"recipe v{RECIPE_VERSION}.*needs v999"):
         import_kit(exported)
     assert not list(kit_root().parent.glob(".tmp-*"))
 

@@ -4,7 +4,7 @@ from helpers import check
 from helpers.device import fix_seeds, mixed_precision, pick_device
 from helpers.envcheck import check_requirements
 from helpers.session import Session, setup, versions
-from helpers.timing import Timing, measure, speedup
+from helpers.timing import Timing, measure, measure_repeated, speedup, spread
 
 
 def test_check_passes_and_fails_with_the_hint(capsys):
@@ -103,3 +103,47 @@ def test_importing_helpers_leaves_the_hub_client_unimported():
     code = "import sys, helpers; print(sorted(m for m in ('huggingface_hub', 'transformers', 'datasets', 'evaluate') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_spread_is_the_median_with_its_range():
+    s = spread([3.0, 1.0, 2.0, 10.0])
+    assert (s.median, s.low, s.high, s.count) == (2.5, 1.0, 10.0, 4)
+    assert s.relative == pytest.approx(4.5 / 2.5)
+    assert "4 runs" in str(s)
+
+
+@pytest.mark.parametrize("values", [[], [1.0, float("nan")], [float("inf")], ["1"]])
+def test_spread_refuses_no_values_or_a_failed_run(values):
+    with pytest.raises(ValueError):
+        spread(values)
+
+
+def test_measure_repeated_runs_each_time():
+    calls = []
+    timings = measure_repeated(lambda: calls.append(1), n=2, label="x", repeats=3)
+    assert len(timings) == 3 and len(calls) == 3 and all(t.label == "x" for t in timings)
+    with pytest.raises(ValueError, match="repeats"):
+        measure_repeated(lambda: None, n=1, repeats=0)
+
+
+def test_in_bfloat16_is_temporary_and_gives_the_weights_back_exactly():
+    import torch
+
+    from helpers.device import in_bfloat16
+
+    torch.manual_seed(0)
+    block = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.LayerNorm(8))
+    outer = torch.nn.Linear(8, 2)  # a float32 module after it, as Whisper's decoder after its encoder
+    x = torch.randn(3, 4)
+    weights = {k: v.clone() for k, v in block.state_dict().items()}
+    exact = block(x)
+    with in_bfloat16(block) as inside:
+        assert next(inside.parameters()).dtype == torch.bfloat16
+        y = inside(x)  # a float32 input is converted on the way in
+        assert y.dtype == torch.float32 and outer(y).shape == (3, 2)
+        assert torch.allclose(y, exact, atol=0.05) and not torch.equal(y, exact)
+    assert all(torch.equal(block.state_dict()[k], v) and block.state_dict()[k].dtype == v.dtype for k, v in weights.items())
+    assert torch.equal(block(x), exact)  # no hooks left behind
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        with in_bfloat16("encoder"):
+            pass

@@ -54,3 +54,86 @@ def test_small_figures_stay_small(tmp_path):
     path = tmp_path / "loss.png"
     loss_curve(HISTORY).savefig(path)
     assert path.stat().st_size < 100_000
+
+
+def test_imdb_sample_is_fixed_and_checked():
+    from helpers.kit.evaluation import imdb_sample
+
+    texts, labels = imdb_sample(20)
+    assert (texts, labels) == imdb_sample(20) and len(texts) == 20 and set(labels) <= {0, 1}
+    assert imdb_sample(20, seed=1)[0] != texts
+    assert sum(len(t) for t in texts) / 20 > 300  # whole reviews, not single sentences
+    with pytest.raises(ValueError, match="positive"):
+        imdb_sample(0)
+    with pytest.raises(ValueError, match="has 25000"):
+        imdb_sample(10**6)
+
+
+class _AlwaysPositive:
+    """A stand-in classifier that answers "positive" for every review."""
+
+    class config:  # noqa: N801 - mimics model.config
+        num_labels = 2
+
+    def __init__(self):
+        import torch
+
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.seen = 0
+
+    def parameters(self):
+        return iter([self.weight])
+
+    def eval(self):
+        return self
+
+    def __call__(self, input_ids, **kwargs):
+        import torch
+        from types import SimpleNamespace
+
+        self.seen += input_ids.shape[0]
+        assert input_ids.shape[1] <= 512
+        return SimpleNamespace(logits=torch.tensor([[0.0, 1.0]] * input_ids.shape[0]))
+
+
+def test_ood_accuracy_counts_against_the_labels():
+    from transformers import AutoTokenizer
+
+    from helpers.kit.evaluation import imdb_sample, ood_accuracy
+    from helpers.kit.sources import minilm_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    model = _AlwaysPositive()
+    labels = imdb_sample(40)[1]
+    assert ood_accuracy(model, tokenizer, n=40, batch_size=16) == pytest.approx(sum(labels) / 40)
+    assert model.seen == 40
+    model.config.num_labels = 3
+    try:
+        with pytest.raises(ValueError, match="two-label"):
+            ood_accuracy(model, tokenizer, n=4)
+    finally:
+        model.config.num_labels = 2
+
+
+def test_training_precision_follows_device_profile_and_cpu(monkeypatch):
+    import helpers.device
+    from helpers.profiles import training_precision
+
+    monkeypatch.setattr(helpers.device, "cpu_bf16", lambda: (True, "units"))
+    assert training_precision(CPU_FAST, "cpu") == ("bf16", "units")
+    assert training_precision(QUICKTOUR, "cpu")[0] is None  # the quicktour recipe stays float32 on a CPU
+    assert training_precision(CPU_FAST, "mps")[0] is None
+    monkeypatch.setattr(helpers.device, "cpu_bf16", lambda: (False, "no units"))
+    assert training_precision(CPU_FAST, "cpu") == (None, "no units")
+    monkeypatch.setattr(helpers.device, "mixed_precision", lambda device: "fp16")
+    assert training_precision(QUICKTOUR, "cuda")[0] == "fp16"
+
+
+def test_cpu_bf16_can_be_switched_off(monkeypatch):
+    from helpers.device import cpu_bf16
+
+    monkeypatch.setenv("QUICKTOUR_CPU_BF16", "0")
+    assert cpu_bf16() == (False, "QUICKTOUR_CPU_BF16=0 turns it off")
+    monkeypatch.delenv("QUICKTOUR_CPU_BF16")
+    native, why = cpu_bf16()
+    assert isinstance(native, bool) and why

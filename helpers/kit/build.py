@@ -432,6 +432,12 @@ def format_info(data: dict[str, Any]) -> str:
                 )
             elif "splits" in facts:
                 extra = "  " + ", ".join(f"{k} {v}" for k, v in facts["splits"].items())
+            elif "validation_perplexity" in facts:
+                extra = (
+                    f"  {facts['parameters'] / 1e6:.1f}M parameters, held-out perplexity "
+                    f"{facts['validation_perplexity']:.1f} (unigram {facts['unigram_perplexity']:.1f}; "
+                    f"trained {facts['train_seconds']} s)"
+                )
             elif "audio_seconds" in facts:
                 extra = f"  {facts['utterances']} utterances, {facts['audio_seconds']} s at {facts['sampling_rate']} Hz"
             elif "parameters" in facts:

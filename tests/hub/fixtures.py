@@ -35,12 +35,13 @@ SST2_MODEL = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 DISTILBERT_MODEL = "distilbert/distilbert-base-uncased"
 NLPTOWN_MODEL = "nlptown/bert-base-multilingual-uncased-sentiment"
 WAV2VEC2_MODEL = "facebook/wav2vec2-base-960h"
+SMOLLM2_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 ROTTEN_TOMATOES = "cornell-movie-review-data/rotten_tomatoes"
 LIBRISPEECH_DUMMY = "hf-internal-testing/librispeech_asr_dummy"
 MINDS14 = "PolyAI/minds14"
 METRICS = ("accuracy", "f1", "wer")
 
-MODEL_IDS: tuple[str, ...] = (SST2_MODEL, DISTILBERT_MODEL, NLPTOWN_MODEL, WAV2VEC2_MODEL)
+MODEL_IDS: tuple[str, ...] = (SST2_MODEL, DISTILBERT_MODEL, NLPTOWN_MODEL, WAV2VEC2_MODEL, SMOLLM2_MODEL)
 DATASET_IDS: tuple[str, ...] = (ROTTEN_TOMATOES, LIBRISPEECH_DUMMY, MINDS14)
 SPACE_IDS: tuple[str, ...] = tuple(f"evaluate-metric/{name}" for name in METRICS)
 # Served faithfully, but load_dataset() refuses them (🤗 Datasets >= 4 runs no loading scripts).
@@ -132,6 +133,7 @@ def build_fixtures(mirror_dir: Path) -> dict[str, list[str]]:
         DISTILBERT_MODEL: lambda out: build_distilbert_mlm(out, vocab),
         NLPTOWN_MODEL: lambda out: build_nlptown_model(out, vocab),
         WAV2VEC2_MODEL: build_wav2vec2_model,
+        SMOLLM2_MODEL: build_smollm2_model,
     }
     for repo_id, builder in builders.items():
         _build_repo(repo_dir(mirror_dir, "models", repo_id), builder, f"Tiny fixture of {repo_id}")
@@ -375,6 +377,90 @@ def build_wav2vec2_model(out: Path) -> None:
             "Real: wav2vec2 base fine-tuned with CTC on 960 h of LibriSpeech (16 kHz audio, 32 upper-case "
             "characters). Here: hidden size 32, 2 layers, the real 7-layer convolution geometry with 32 "
             "channels, the real feature-extractor settings and character vocabulary.",
+        )
+    )
+
+
+# HuggingFaceTB/SmolLM2-135M-Instruct as published on its model card and in its config.json, tokenizer_config.json
+# and generation_config.json (read from the Hub's pages, NOT checked on this machine, which has no Internet):
+# LlamaForCausalLM, hidden 576, 30 layers, 9 heads, 3 key/value heads (grouped-query attention), head_dim 64,
+# intermediate 1536, tied embeddings, rope_theta 100000, 8192 positions, vocabulary 49,152, saved in bfloat16;
+# a GPT-2-style byte-level BPE tokenizer (GPT2Tokenizer) whose first 17 tokens are special, bos <|im_start|>,
+# eos and pad <|im_end|>, unk <|endoftext|>; the ChatML chat template below in tokenizer_config.json.
+SMOLLM2_SPECIAL_TOKENS: tuple[str, ...] = (
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<repo_name>", "<reponame>", "<file_sep>", "<filename>",
+    "<gh_stars>", "<issue_start>", "<issue_comment>", "<issue_closed>", "<jupyter_start>", "<jupyter_text>",
+    "<jupyter_code>", "<jupyter_output>", "<jupyter_script>", "<empty_output>",
+)  # fmt: skip
+SMOLLM2_CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+SMOLLM2_VOCAB_SIZE = 49_152
+SMOLLM2_FIXTURE_BPE_SIZE = 1_000  # the fixture's tokenizer learns this many tokens; the model keeps 49,152 rows
+
+
+def build_smollm2_model(out: Path) -> None:
+    """HuggingFaceTB/SmolLM2-135M-Instruct: LlamaForCausalLM with GQA and tied embeddings, byte-level BPE, ChatML.
+
+    The real vocabulary is not available offline, so the fixture trains a byte-level BPE of 1,000 tokens on
+    movie-review sentences, with SmolLM2's 17 special tokens at the same ids; the model keeps 49,152 rows.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    texts = rotten_tomatoes_splits()["train"]["text"]
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=SMOLLM2_FIXTURE_BPE_SIZE, special_tokens=list(SMOLLM2_SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+    )  # fmt: skip
+    backend.train_from_iterator(texts, trainer=trainer)
+    backend.save(str(out / "tokenizer.json"))
+    backend.model.save(str(out))  # vocab.json and merges.txt, as the real repository ships them
+    special = {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>",
+               "unk_token": "<|endoftext|>"}  # fmt: skip
+    added = {
+        str(i): {"content": t, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False,
+                 "special": True}
+        for i, t in enumerate(SMOLLM2_SPECIAL_TOKENS)
+    }  # fmt: skip
+    tokenizer_config = {
+        "add_prefix_space": False, "added_tokens_decoder": added,
+        "additional_special_tokens": ["<|im_start|>", "<|im_end|>"], "chat_template": SMOLLM2_CHAT_TEMPLATE,
+        "clean_up_tokenization_spaces": False, "model_max_length": 8192, "tokenizer_class": "GPT2Tokenizer",
+        "vocab_size": SMOLLM2_VOCAB_SIZE, **special,
+    }  # fmt: skip
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2) + "\n")
+    special_map = {"additional_special_tokens": ["<|im_start|>", "<|im_end|>"], **special}
+    (out / "special_tokens_map.json").write_text(json.dumps(special_map, indent=2) + "\n")
+
+    _seeded()
+    config = LlamaConfig(
+        architectures=["LlamaForCausalLM"], vocab_size=SMOLLM2_VOCAB_SIZE, hidden_size=48, intermediate_size=128,
+        num_hidden_layers=2, num_attention_heads=3, num_key_value_heads=1, head_dim=16, hidden_act="silu",
+        max_position_embeddings=8192, rope_parameters={"rope_type": "default", "rope_theta": 100000.0},
+        rms_norm_eps=1e-5, initializer_range=0.041666666666666664, tie_word_embeddings=True,
+        bos_token_id=1, eos_token_id=2, pad_token_id=2, attention_bias=False, mlp_bias=False, use_cache=True,
+    )  # fmt: skip
+    model = LlamaForCausalLM(config).to(dtype=torch.bfloat16)
+    model.generation_config = GenerationConfig(bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    _save_model(model, out)
+    (out / "README.md").write_text(
+        model_card(
+            SMOLLM2_MODEL,
+            "library_name: transformers\nlicense: apache-2.0\nlanguage:\n- en\npipeline_tag: text-generation\n"
+            "tags:\n- safetensors\n- onnx\n- transformers.js\nbase_model:\n- HuggingFaceTB/SmolLM2-135M",
+            "Real (model card, not checked here): SmolLM2 135M instruct, LlamaForCausalLM with hidden 576, 30 layers, "
+            "9 heads and 3 key/value heads, tied embeddings, a 49,152-token byte-level BPE tokenizer and a ChatML "
+            "chat template, saved in bfloat16. Here: hidden 48, 2 layers, 3 heads and 1 key/value head, the same "
+            "special tokens at the same ids and the same chat template, a 1,000-token BPE trained on movie-review "
+            "sentences, 49,152 embedding rows, bfloat16.",
         )
     )
 

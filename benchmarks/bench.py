@@ -1,0 +1,406 @@
+"""One benchmark for everything speed-related in the lessons, as ratios measured within one run.
+
+This machine's speed can swing about 3x between days, so every goal is a ratio of two timings taken
+in the same run, each the median of ``--repeats`` repetitions, printed with its spread:
+
+1. **Trainer** (notebook 05, the kit): the ``cpu-fast`` profile trained exactly as the offline kit trains
+   it (time, validation, test and out-of-domain IMDB accuracy) against the quicktour's recipe (lr 2e-5,
+   batch size 8, 2 epochs, full-length sentences) on a DistilBERT-size model, timed over ``--steps``
+   steps and extrapolated to 2 epochs over the Hub's 8,530 training rows. Goal: ≥ 12x and ≥ 0.83 test accuracy.
+2. **Speech** (notebook 01): the kit's Whisper tiny.en on the kit's 24 clips, one clip at a time, with the
+   pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder in bfloat16
+   (where the CPU has bfloat16 units). Real-time factor and WER of both. Goal: ≥ 2x with WER ≤ 0.08.
+3. **Text batching** (notebook 01): 256 validation sentences through the sentiment pipeline one at a time,
+   in batches of 32 as they come, and in batches of 32 sorted by length. Goal: sorted ≥ 2x one at a time.
+4. **Speech batching** (notebook 01): 8 clips one at a time against ``batch_size=8``. No goal: reported.
+
+Run with ``make bench`` (offline, about 8 minutes on 2 CPU cores). Prints one Markdown table and writes
+``outputs/bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helpers.mode import OFFLINE_QUIET_ENVIRONMENT  # noqa: E402
+
+os.environ.update(OFFLINE_QUIET_ENVIRONMENT)  # offline, before transformers is imported
+
+from helpers.timing import Spread, measure, spread  # noqa: E402
+
+HUB_TRAIN_ROWS = 8530  # rotten_tomatoes train split on the Hub
+SECTIONS = ("trainer", "asr", "text", "speech")
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+# --- 1. Trainer ------------------------------------------------------------------------------------------
+
+
+def train_profile() -> dict[str, Any]:
+    """Train the cpu-fast profile once, exactly as the kit does; returns the builder's facts."""
+    from helpers.kit.parts import build_sentiment
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "model"
+        out.mkdir()
+        return build_sentiment(out, lambda message: log(f"profile: {message}"))
+
+
+def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
+    """Seconds per example of the quicktour recipe on a DistilBERT-size model, and the 2-epoch total."""
+    from datasets import load_dataset
+    from transformers import (
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+        set_seed,
+    )
+
+    from helpers.kit.paths import component_dir
+    from helpers.profiles import QUICKTOUR
+
+    set_seed(42)
+    tokenizer = AutoTokenizer.from_pretrained(str(component_dir("encoder")))  # the same uncased vocabulary
+    data = load_dataset(str(component_dir("rotten_tomatoes")))["train"]
+    data = data.map(lambda b: tokenizer(b["text"], truncation=True), batched=True)
+    model = DistilBertForSequenceClassification(DistilBertConfig(num_labels=2))  # random weights: time only
+    marks: dict[int, float] = {}
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            marks[state.global_step] = time.perf_counter()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            learning_rate=QUICKTOUR.learning_rate,
+            per_device_train_batch_size=QUICKTOUR.batch_size,
+            max_steps=warmup + steps,
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            logging_steps=10_000,
+            seed=42,
+        )
+        Trainer(
+            model=model,
+            args=args,
+            train_dataset=data,
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+            callbacks=[Clock()],
+        ).train()
+    per_example = (marks[warmup + steps] - marks[warmup]) / (steps * QUICKTOUR.batch_size)
+    return {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "per_example_s": per_example,
+        "total_s": per_example * QUICKTOUR.epochs * HUB_TRAIN_ROWS,
+    }
+
+
+def bench_trainer(repeats: int, steps: int, warmup: int) -> dict[str, Any]:
+    runs = []
+    for r in range(repeats):
+        log(f"trainer, repetition {r + 1} of {repeats}: the cpu-fast profile")
+        profile = train_profile()
+        log(f"trainer, repetition {r + 1} of {repeats}: {steps} steps of the quicktour recipe")
+        recipe = time_quicktour_recipe(steps, warmup)
+        runs.append({"profile": profile, "recipe": recipe, "speedup": recipe["total_s"] / profile["train_seconds"]})
+    return {
+        "runs": runs,
+        "profile_seconds": spread([r["profile"]["train_seconds"] for r in runs]),
+        "recipe_seconds": spread([r["recipe"]["total_s"] for r in runs]),
+        "speedup": spread([r["speedup"] for r in runs]),
+        "test_accuracy": spread([r["profile"]["test_accuracy"] for r in runs]),
+        "validation_accuracy": spread([r["profile"]["validation_accuracy"] for r in runs]),
+        "imdb_accuracy": spread([r["profile"]["imdb_accuracy"] for r in runs]),
+        "recipe": runs[0]["profile"]["recipe"],
+    }
+
+
+# --- 2. Speech -------------------------------------------------------------------------------------------
+
+
+def kit_speech() -> tuple[list[Any], list[str], float]:
+    """The kit's clips at 16 kHz, their transcripts, and their total length in seconds."""
+    from datasets import Audio, load_dataset
+
+    from helpers.audio import decode
+    from helpers.kit.paths import component_dir
+
+    speech = load_dataset(str(component_dir("speech")), "clean", split="validation")
+    speech = speech.cast_column("audio", Audio(decode=False))
+    clips = [decode(row["audio"], sampling_rate=16_000)["array"] for row in speech]
+    return clips, list(speech["text"]), sum(len(c) for c in clips) / 16_000
+
+
+def word_error_rate(predictions: list[str], references: list[str]) -> float:
+    import evaluate
+
+    from helpers.kit.paths import component_dir
+
+    def normalize(text: str) -> str:
+        return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+    wer = evaluate.load(str(component_dir("metric-wer")))
+    return float(
+        wer.compute(predictions=[normalize(p) for p in predictions], references=[normalize(r) for r in references])
+    )
+
+
+def bench_asr(repeats: int) -> dict[str, Any]:
+    """Notebook 01's comparison over all 24 kit clips: 5 beams in float32 (the v5 pipeline's default) against
+    2 beams with the encoder in bfloat16 (float32 where the CPU has no bfloat16 units)."""
+    from contextlib import nullcontext
+
+    from transformers import pipeline
+
+    from helpers.device import cpu_bf16, in_bfloat16
+    from helpers.kit.paths import component_dir
+
+    clips, references, audio_seconds = kit_speech()
+    recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
+    native, why = cpu_bf16()
+    fast_label = "2 beams, encoder in bfloat16" if native else "2 beams (no bfloat16 units)"
+    settings: dict[str, tuple[dict[str, int], Callable[[], Any]]] = {
+        "default": ({}, nullcontext),
+        "fast": ({"num_beams": 2}, (lambda: in_bfloat16(recognizer.model.get_encoder())) if native else nullcontext),
+    }
+
+    def transcribe(name: str) -> list[str]:
+        kwargs, context = settings[name]
+        with context():
+            return [recognizer(c, generate_kwargs=kwargs)["text"] for c in clips]
+
+    recognizer(clips[0])  # warm-up
+    seconds: dict[str, list[float]] = {name: [] for name in settings}
+    texts: dict[str, list[str]] = {}
+    speedups = []
+    for r in range(repeats):
+        log(f"speech, repetition {r + 1} of {repeats}: {len(clips)} clips one at a time, 5 beams and {fast_label}")
+        for name in settings:
+            timing = measure(lambda: transcribe(name), n=len(clips))
+            seconds[name].append(timing.seconds)
+            texts[name] = timing.result
+        speedups.append(seconds["default"][-1] / seconds["fast"][-1])
+    return {
+        "clips": len(clips),
+        "audio_seconds": round(audio_seconds, 1),
+        "settings": {"default": "5 beams, float32 (the pipeline's default)", "fast": fast_label},
+        "bf16_units": why,
+        "speedup": spread(speedups),
+        **{f"{name}_rtf": spread([s / audio_seconds for s in seconds[name]]) for name in settings},
+        **{f"{name}_wer": word_error_rate(texts[name], references) for name in settings},
+        "changed_transcripts": sum(a != b for a, b in zip(texts["default"], texts["fast"])),
+    }
+
+
+# --- 3. Text batching ------------------------------------------------------------------------------------
+
+
+def bench_text(repeats: int, count: int = 256, batch_size: int = 32) -> dict[str, Any]:
+    from datasets import load_dataset
+    from transformers import pipeline
+
+    from helpers.kit.paths import component_dir
+
+    texts = list(load_dataset(str(component_dir("rotten_tomatoes")))["validation"]["text"])[:count]
+    classifier = pipeline("sentiment-analysis", model=str(component_dir("sentiment")), device="cpu")
+    lengths = [len(ids) for ids in classifier.tokenizer(texts)["input_ids"]]
+    order = sorted(range(len(texts)), key=lambda i: lengths[i])
+    classifier(texts[:batch_size], batch_size=batch_size)  # warm-up
+
+    def sorted_batches() -> list[Any]:
+        answers = classifier([texts[i] for i in order], batch_size=batch_size)
+        restored: list[Any] = [None] * len(texts)
+        for i, answer in zip(order, answers):
+            restored[i] = answer
+        return restored
+
+    runs: dict[str, Callable[[], Any]] = {
+        "one": lambda: [classifier(t)[0] for t in texts],
+        "batched": lambda: classifier(texts, batch_size=batch_size),
+        "sorted": sorted_batches,
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    labels: dict[str, list[str]] = {}
+    for r in range(repeats):
+        log(f"text batching, repetition {r + 1} of {repeats}: {count} sentences three ways")
+        for name, run in runs.items():
+            timing = measure(run, n=len(texts))
+            seconds[name].append(timing.seconds)
+            labels[name] = [answer["label"] for answer in timing.result]
+    return {
+        "sentences": len(texts),
+        "batch_size": batch_size,
+        "batched_vs_one": spread([o / b for o, b in zip(seconds["one"], seconds["batched"])]),
+        "sorted_vs_one": spread([o / s for o, s in zip(seconds["one"], seconds["sorted"])]),
+        "sorted_vs_batched": spread([b / s for b, s in zip(seconds["batched"], seconds["sorted"])]),
+        "same_labels": sum(a == b for a, b in zip(labels["one"], labels["sorted"])),
+    }
+
+
+# --- 4. Speech batching ----------------------------------------------------------------------------------
+
+
+def bench_speech_batching(repeats: int, count: int = 8) -> dict[str, Any]:
+    from transformers import pipeline
+
+    from helpers.kit.paths import component_dir
+
+    clips = kit_speech()[0][:count]
+    recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
+    recognizer(clips[0])  # warm-up
+    ratios = []
+    for r in range(repeats):
+        log(f"speech batching, repetition {r + 1} of {repeats}: {count} clips one at a time and in one batch")
+        one = measure(lambda: [recognizer(c) for c in clips], n=len(clips))
+        batch = measure(lambda: recognizer(clips, batch_size=count), n=len(clips))
+        ratios.append(one.seconds / batch.seconds)
+    return {"clips": len(clips), "batched_vs_one": spread(ratios)}
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, median (spread), goal, met) for each measured figure in ``results``."""
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    def ratio(s: Spread) -> str:
+        return f"×{s.median:.2f} (×{s.low:.2f}–×{s.high:.2f})"
+
+    def secs(s: Spread) -> str:
+        return f"{s.median:,.0f} s ({s.low:,.0f}–{s.high:,.0f} s)"
+
+    def share(s: Spread) -> str:
+        return f"{s.median:.3f} ({s.low:.3f}–{s.high:.3f})"
+
+    out = []
+    if "trainer" in results:
+        t = results["trainer"]
+        out += [
+            ("Trainer: cpu-fast profile vs quicktour recipe", ratio(t["speedup"]), "≥ ×12", met(t["speedup"].median >= 12)),
+            ("Trainer: profile training time", secs(t["profile_seconds"]), "", ""),
+            ("Trainer: recipe, extrapolated", secs(t["recipe_seconds"]), "", ""),
+            ("Trainer: held-out test accuracy", share(t["test_accuracy"]), "≥ 0.83", met(t["test_accuracy"].median >= 0.83)),
+            ("Trainer: validation accuracy", share(t["validation_accuracy"]), "", ""),
+            ("Trainer: IMDB accuracy (300 long reviews, out of domain)", share(t["imdb_accuracy"]), "≥ 0.75", met(t["imdb_accuracy"].median >= 0.75)),
+        ]
+    if "asr" in results:
+        a = results["asr"]
+        out += [
+            (f"Speech: {a['settings']['fast']} vs {a['settings']['default']}", ratio(a["speedup"]), "≥ ×2", met(a["speedup"].median >= 2)),
+            (f"Speech: WER, {a['settings']['default']}", f"{a['default_wer']:.4f}", "", ""),
+            (f"Speech: WER, {a['settings']['fast']}", f"{a['fast_wer']:.4f}", "≤ 0.08", met(a["fast_wer"] <= 0.08)),
+            (f"Speech: real-time factor, {a['settings']['default']}", share(a["default_rtf"]), "", ""),
+            (f"Speech: real-time factor, {a['settings']['fast']}", share(a["fast_rtf"]), "", ""),
+        ]
+    if "text" in results:
+        x = results["text"]
+        out += [
+            (f"Text: batch {x['batch_size']} vs one at a time", ratio(x["batched_vs_one"]), "", ""),
+            (f"Text: batch {x['batch_size']} sorted by length vs one at a time", ratio(x["sorted_vs_one"]), "≥ ×2", met(x["sorted_vs_one"].median >= 2)),
+            (f"Text: sorted vs unsorted batches of {x['batch_size']}", ratio(x["sorted_vs_batched"]), "", ""),
+        ]
+    if "speech" in results:
+        s = results["speech"]
+        out.append((f"Speech: batch of {s['clips']} vs one clip at a time", ratio(s["batched_vs_one"]), "", ""))
+    return out
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, Spread):
+        return {"median": value.median, "low": value.low, "high": value.high, "runs": value.count}
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions of each measurement (median and spread)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--steps", type=int, default=40, help="timed steps of the quicktour recipe")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps of the quicktour recipe first")
+    parser.add_argument("--out", type=Path, default=Path("outputs/bench.json"))
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown or args.repeats < 1:
+        parser.error(f"unknown section(s) {unknown}; choose from {SECTIONS}" if unknown else "--repeats must be >= 1")
+
+    start = time.monotonic()
+    results: dict[str, Any] = {}
+    if "trainer" in chosen:
+        results["trainer"] = bench_trainer(args.repeats, args.steps, args.warmup)
+    if "asr" in chosen:
+        results["asr"] = bench_asr(args.repeats)
+    if "text" in chosen:
+        results["text"] = bench_text(args.repeats)
+    if "speech" in chosen:
+        results["speech"] = bench_speech_batching(args.repeats)
+    facts = machine()
+    minutes = (time.monotonic() - start) / 60
+    print()
+    print(f"Benchmark on {facts['cpu']}, {facts['cores']} cores ({facts['torch_threads']} torch threads), "
+          f"torch {facts['torch']}, {facts['date']}; {args.repeats} repetitions, {minutes:.1f} min")
+    print()
+    print("| figure | median (lowest–highest) | goal | |")
+    print("|---|---|---|---|")
+    for figure, value, goal, verdict in rows(results):
+        print(f"| {figure} | {value} | {goal} | {verdict} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(to_json({"machine": facts, "repeats": args.repeats, "minutes": round(minutes, 1),
+                                            "results": results}), indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The benchmark's verdicts (benchmarks/bench.py): a goal is met only by the median, and the table says so."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers.timing import spread
+
+
+@pytest.fixture
+def bench():
+    saved = dict(os.environ)  # bench.py sets the offline environment when imported
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+    spec = importlib.util.spec_from_file_location("bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def results(trainer_speedups, test_accuracy, asr_speedups, fast_wer, sorted_vs_one):
+    return {
+        "trainer": {
+            "speedup": spread(trainer_speedups),
+            "profile_seconds": spread([60.0]),
+            "recipe_seconds": spread([1000.0]),
+            "test_accuracy": spread([test_accuracy]),
+            "validation_accuracy": spread([0.8]),
+            "imdb_accuracy": spread([0.8]),
+        },
+        "asr": {
+            "settings": {"default": "5 beams", "fast": "2 beams"},
+            "speedup": spread(asr_speedups),
+            "default_wer": 0.06,
+            "fast_wer": fast_wer,
+            "default_rtf": spread([0.2]),
+            "fast_rtf": spread([0.1]),
+        },
+        "text": {
+            "batch_size": 32,
+            "batched_vs_one": spread([1.5]),
+            "sorted_vs_one": spread(sorted_vs_one),
+            "sorted_vs_batched": spread([1.4]),
+        },
+        "speech": {"clips": 8, "batched_vs_one": spread([0.7])},
+    }
+
+
+def verdicts(bench, data):
+    return {figure: verdict for figure, _, goal, verdict in bench.rows(data) if goal}
+
+
+def test_all_goals_met(bench):
+    v = verdicts(bench, results([11.0, 13.0, 12.5], 0.835, [2.1, 2.2, 1.9], 0.07, [2.3, 2.4, 2.2]))
+    assert set(v.values()) == {"met"}, v
+    assert len(v) == 6
+
+
+def test_each_goal_can_fail(bench):
+    v = verdicts(bench, results([11.0, 11.9, 13.0], 0.829, [1.9, 2.5, 1.5], 0.081, [1.9, 2.5, 1.0]))
+    assert [name for name, verdict in v.items() if verdict == "met"] == [
+        "Trainer: IMDB accuracy (300 long reviews, out of domain)"
+    ], v
+
+
+def test_json_keeps_the_spread(bench):
+    out = bench.to_json({"a": spread([1.0, 3.0, 2.0]), "b": [spread([4.0])]})
+    assert out == {"a": {"median": 2.0, "low": 1.0, "high": 3.0, "runs": 3}, "b": [{"median": 4.0, "low": 4.0, "high": 4.0, "runs": 1}]}
+
+
+def test_unknown_section_is_refused(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--only", "trainer,gpu"])
+    assert "unknown section" in capsys.readouterr().err
