@@ -25,7 +25,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from helpers.timing import Spread, measure, spread  # noqa: E402
 
 HUB_TRAIN_ROWS = 8530  # rotten_tomatoes train split on the Hub
 SECTIONS = ("trainer", "asr", "text", "speech")
+RATE = 16_000  # Whisper's sampling rate
 
 
 def log(message: str) -> None:
@@ -141,33 +141,6 @@ def bench_trainer(repeats: int, steps: int, warmup: int) -> dict[str, Any]:
 # --- 2. Speech -------------------------------------------------------------------------------------------
 
 
-def kit_speech() -> tuple[list[Any], list[str], float]:
-    """The kit's clips at 16 kHz, their transcripts, and their total length in seconds."""
-    from datasets import Audio, load_dataset
-
-    from helpers.audio import decode
-    from helpers.kit.paths import component_dir
-
-    speech = load_dataset(str(component_dir("speech")), "clean", split="validation")
-    speech = speech.cast_column("audio", Audio(decode=False))
-    clips = [decode(row["audio"], sampling_rate=16_000)["array"] for row in speech]
-    return clips, list(speech["text"]), sum(len(c) for c in clips) / 16_000
-
-
-def word_error_rate(predictions: list[str], references: list[str]) -> float:
-    import evaluate
-
-    from helpers.kit.paths import component_dir
-
-    def normalize(text: str) -> str:
-        return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
-
-    wer = evaluate.load(str(component_dir("metric-wer")))
-    return float(
-        wer.compute(predictions=[normalize(p) for p in predictions], references=[normalize(r) for r in references])
-    )
-
-
 def bench_asr(repeats: int) -> dict[str, Any]:
     """Notebook 01's comparison over all 24 kit clips: 5 beams in float32 (the v5 pipeline's default) against
     2 beams with the encoder in bfloat16 (float32 where the CPU has no bfloat16 units)."""
@@ -176,9 +149,11 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     from transformers import pipeline
 
     from helpers.device import cpu_bf16, in_bfloat16
+    from helpers.kit.evaluation import kit_speech, word_error_rate
     from helpers.kit.paths import component_dir
 
-    clips, references, audio_seconds = kit_speech()
+    clips, references = kit_speech(RATE)
+    audio_seconds = sum(len(c) for c in clips) / RATE
     recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
     native, why = cpu_bf16()
     fast_label = "2 beams, encoder in bfloat16" if native else "2 beams (no bfloat16 units)"
@@ -266,9 +241,10 @@ def bench_text(repeats: int, count: int = 256, batch_size: int = 32) -> dict[str
 def bench_speech_batching(repeats: int, count: int = 8) -> dict[str, Any]:
     from transformers import pipeline
 
+    from helpers.kit.evaluation import kit_speech
     from helpers.kit.paths import component_dir
 
-    clips = kit_speech()[0][:count]
+    clips = kit_speech(RATE)[0][:count]
     recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
     recognizer(clips[0])  # warm-up
     ratios = []

@@ -83,23 +83,12 @@ def test_classifier_labels_and_a_clear_case(kit):
 
 def test_kit_whisper_transcribes_the_kit_speech_set(kit):
     """The kit's speech quality bar (notebook 01 teaches the steps; the bar lives here, not in the lesson)."""
-    import re
-
-    import evaluate
-    from datasets import Audio, load_dataset
     from transformers import pipeline
 
-    from helpers.audio import decode
-    from helpers.kit.speech_set import CONFIG, SPLIT
+    from helpers.kit.evaluation import kit_speech, word_error_rate
 
     asr = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")))
-    rate = asr.feature_extractor.sampling_rate
-    speech = load_dataset(str(component_dir("speech")), CONFIG, split=SPLIT).cast_column("audio", Audio(decode=False))
-    heard = [asr(decode(row["audio"], rate)["array"])["text"] for row in speech]
-
-    def normalize(text):
-        return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
-
-    wer = evaluate.load(str(component_dir("metric-wer")))
-    score = wer.compute(predictions=[normalize(t) for t in heard], references=[normalize(t) for t in speech["text"]])
-    assert score <= 0.10, (score, list(zip(heard, speech["text"])))
+    clips, references = kit_speech(asr.feature_extractor.sampling_rate)
+    heard = [asr(clip)["text"] for clip in clips]
+    score = word_error_rate(heard, references)
+    assert score <= 0.10, (score, list(zip(heard, references)))
