@@ -7,14 +7,18 @@ in the same run, each the median of ``--repeats`` repetitions, printed with its 
    it (time, validation, test and out-of-domain IMDB accuracy) against the quicktour's recipe (lr 2e-5,
    batch size 8, 2 epochs, full-length sentences) on a DistilBERT-size model, timed over ``--steps``
    steps and extrapolated to 2 epochs over the Hub's 8,530 training rows. Goal: ≥ 12x and ≥ 0.83 test accuracy.
+   Repetition k trains with seed 42 + k (42 is the kit's), so the accuracy's spread is the spread over seeds.
 2. **Speech** (notebook 01): the kit's Whisper tiny.en on the kit's 24 clips, one clip at a time, with the
    pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder in bfloat16
    (where the CPU has bfloat16 units). Real-time factor and WER of both. Goal: ≥ 2x with WER ≤ 0.08.
 3. **Text batching** (notebook 01): 256 validation sentences through the sentiment pipeline one at a time,
    in batches of 32 as they come, and in batches of 32 sorted by length. Goal: sorted ≥ 2x one at a time.
 4. **Speech batching** (notebook 01): 8 clips one at a time against ``batch_size=8``. No goal: reported.
+5. **Reference** (only with ``--only ...,reference``, about 6 minutes a seed): the quicktour's recipe itself
+   trained on the kit's MiniLM and data, to read the accuracy goal against what the recipe reaches there.
 
-Run with ``make bench`` (offline, about 8 minutes on 2 CPU cores). Prints one Markdown table and writes
+Run with ``make bench`` (offline, about 8 minutes on 2 CPU cores; ``make bench BENCH_ARGS="--only
+trainer,asr,text,speech,reference"`` for all five). Prints one Markdown table and writes
 ``outputs/bench.json``.
 """
 
@@ -42,6 +46,7 @@ from helpers.timing import Spread, measure, spread  # noqa: E402
 
 HUB_TRAIN_ROWS = 8530  # rotten_tomatoes train split on the Hub
 SECTIONS = ("trainer", "asr", "text", "speech")
+EXTRA_SECTIONS = ("reference",)  # run only when named in --only
 RATE = 16_000  # Whisper's sampling rate
 
 
@@ -52,14 +57,16 @@ def log(message: str) -> None:
 # --- 1. Trainer ------------------------------------------------------------------------------------------
 
 
-def train_profile() -> dict[str, Any]:
-    """Train the cpu-fast profile once, exactly as the kit does; returns the builder's facts."""
+def train_profile(seed: int, profile: Any = None) -> dict[str, Any]:
+    """Train ``profile`` (default: cpu-fast) once, exactly as the kit does but with ``seed``; returns the
+    builder's facts."""
     from helpers.kit.parts import build_sentiment
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "model"
         out.mkdir()
-        return build_sentiment(out, lambda message: log(f"profile: {message}"))
+        name = profile.name if profile else "profile"
+        return build_sentiment(out, lambda message: log(f"{name}: {message}"), seed=seed, profile=profile)
 
 
 def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
@@ -119,13 +126,20 @@ def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
 
 
 def bench_trainer(repeats: int, steps: int, warmup: int) -> dict[str, Any]:
+    """Each repetition trains with its own seed (the kit's first, then the next ones): with one seed, every
+    repetition would score the same accuracy and its spread would say nothing about chance."""
+    from helpers.kit.parts import SEED
+
     runs = []
     for r in range(repeats):
-        log(f"trainer, repetition {r + 1} of {repeats}: the cpu-fast profile")
-        profile = train_profile()
+        seed = SEED + r
+        log(f"trainer, repetition {r + 1} of {repeats}: the cpu-fast profile, seed {seed}")
+        profile = train_profile(seed)
         log(f"trainer, repetition {r + 1} of {repeats}: {steps} steps of the quicktour recipe")
         recipe = time_quicktour_recipe(steps, warmup)
-        runs.append({"profile": profile, "recipe": recipe, "speedup": recipe["total_s"] / profile["train_seconds"]})
+        runs.append(
+            {"seed": seed, "profile": profile, "recipe": recipe, "speedup": recipe["total_s"] / profile["train_seconds"]}
+        )
     return {
         "runs": runs,
         "profile_seconds": spread([r["profile"]["train_seconds"] for r in runs]),
@@ -135,6 +149,28 @@ def bench_trainer(repeats: int, steps: int, warmup: int) -> dict[str, Any]:
         "validation_accuracy": spread([r["profile"]["validation_accuracy"] for r in runs]),
         "imdb_accuracy": spread([r["profile"]["imdb_accuracy"] for r in runs]),
         "recipe": runs[0]["profile"]["recipe"],
+    }
+
+
+def bench_reference(repeats: int) -> dict[str, Any]:
+    """The quicktour's recipe itself (lr 2e-5, batch 8, 2 epochs, full-length sentences, float32) trained on the
+    kit's MiniLM and data exactly as the kit trains, one seed per repetition: the accuracy the recipe the
+    profile is measured against reaches on the same model and sentences. About 6 minutes a seed on 2 cores,
+    so not run unless asked for (``--only ...,reference``)."""
+    from helpers.kit.parts import SEED
+    from helpers.profiles import QUICKTOUR
+
+    runs = []
+    for r in range(repeats):
+        seed = SEED + r
+        log(f"reference, repetition {r + 1} of {repeats}: the quicktour recipe on the kit's MiniLM, seed {seed}")
+        runs.append({"seed": seed, "profile": train_profile(seed, QUICKTOUR)})
+    return {
+        "runs": runs,
+        "seconds": spread([r["profile"]["train_seconds"] for r in runs]),
+        "test_accuracy": spread([r["profile"]["test_accuracy"] for r in runs]),
+        "validation_accuracy": spread([r["profile"]["validation_accuracy"] for r in runs]),
+        "imdb_accuracy": spread([r["profile"]["imdb_accuracy"] for r in runs]),
     }
 
 
@@ -259,6 +295,11 @@ def bench_speech_batching(repeats: int, count: int = 8) -> dict[str, Any]:
 # --- the table ---------------------------------------------------------------------------------------------
 
 
+def by_seed(runs: list[dict[str, Any]]) -> str:
+    """"seed: test / IMDB accuracy" for each training run."""
+    return ", ".join(f"{r['seed']}: {r['profile']['test_accuracy']:.3f} / {r['profile']['imdb_accuracy']:.3f}" for r in runs)
+
+
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, median (spread), goal, met) for each measured figure in ``results``."""
 
@@ -285,6 +326,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("Trainer: validation accuracy", share(t["validation_accuracy"]), "", ""),
             ("Trainer: IMDB accuracy (300 long reviews, out of domain)", share(t["imdb_accuracy"]), "≥ 0.75", met(t["imdb_accuracy"].median >= 0.75)),
         ]
+        if t.get("runs"):
+            out.append(("Trainer: test / IMDB accuracy by seed", by_seed(t["runs"]), "", ""))
     if "asr" in results:
         a = results["asr"]
         out += [
@@ -304,6 +347,16 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "speech" in results:
         s = results["speech"]
         out.append((f"Speech: batch of {s['clips']} vs one clip at a time", ratio(s["batched_vs_one"]), "", ""))
+    if "reference" in results:
+        q = results["reference"]
+        out += [
+            ("Reference: the quicktour recipe on the kit's MiniLM, training time", secs(q["seconds"]), "", ""),
+            ("Reference: its held-out test accuracy", share(q["test_accuracy"]), "", ""),
+            ("Reference: its validation accuracy", share(q["validation_accuracy"]), "", ""),
+            ("Reference: its IMDB accuracy (300 long reviews)", share(q["imdb_accuracy"]), "", ""),
+        ]
+        if q.get("runs"):
+            out.append(("Reference: test / IMDB accuracy by seed", by_seed(q["runs"]), "", ""))
     return out
 
 
@@ -341,15 +394,16 @@ def to_json(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of each measurement (median and spread)")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections among {','.join(SECTIONS + EXTRA_SECTIONS)} (default: {','.join(SECTIONS)})")
     parser.add_argument("--steps", type=int, default=40, help="timed steps of the quicktour recipe")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps of the quicktour recipe first")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench.json"))
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = sorted(set(chosen) - set(SECTIONS))
+    unknown = sorted(set(chosen) - set(SECTIONS + EXTRA_SECTIONS))
     if unknown or args.repeats < 1:
-        parser.error(f"unknown section(s) {unknown}; choose from {SECTIONS}" if unknown else "--repeats must be >= 1")
+        parser.error(f"unknown section(s) {unknown}; choose from {SECTIONS + EXTRA_SECTIONS}" if unknown else "--repeats must be >= 1")
 
     start = time.monotonic()
     results: dict[str, Any] = {}
@@ -361,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         results["text"] = bench_text(args.repeats)
     if "speech" in chosen:
         results["speech"] = bench_speech_batching(args.repeats)
+    if "reference" in chosen:
+        results["reference"] = bench_reference(args.repeats)
     facts = machine()
     minutes = (time.monotonic() - start) / 60
     print()

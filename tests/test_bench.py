@@ -75,3 +75,31 @@ def test_unknown_section_is_refused(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--only", "trainer,gpu"])
     assert "unknown section" in capsys.readouterr().err
+
+
+def test_each_seed_is_shown(bench):
+    data = results([13.0], 0.835, [2.1], 0.07, [2.3])
+    data["trainer"]["runs"] = [
+        {"seed": 42, "profile": {"test_accuracy": 0.8211, "imdb_accuracy": 0.81}},
+        {"seed": 43, "profile": {"test_accuracy": 0.8159, "imdb_accuracy": 0.7433}},
+    ]
+    shown = {figure: value for figure, value, _, _ in bench.rows(data)}
+    assert shown["Trainer: test / IMDB accuracy by seed"] == "42: 0.821 / 0.810, 43: 0.816 / 0.743"
+
+
+def test_the_reference_is_reported_without_a_goal(bench):
+    data = {
+        "reference": {
+            "seconds": spread([320.0, 330.0]),
+            "test_accuracy": spread([0.8218, 0.83]),
+            "validation_accuracy": spread([0.81, 0.8]),
+            "imdb_accuracy": spread([0.74, 0.75]),
+            "runs": [
+                {"seed": 42, "profile": {"test_accuracy": 0.8218, "imdb_accuracy": 0.74}},
+                {"seed": 43, "profile": {"test_accuracy": 0.83, "imdb_accuracy": 0.75}},
+            ],
+        }
+    }
+    shown = {figure: (value, goal) for figure, value, goal, _ in bench.rows(data)}
+    assert shown["Reference: its held-out test accuracy"] == ("0.826 (0.822–0.830)", "")
+    assert shown["Reference: test / IMDB accuracy by seed"] == ("42: 0.822 / 0.740, 43: 0.830 / 0.750", "")
