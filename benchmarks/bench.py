@@ -7,7 +7,8 @@ in the same run, each the median of ``--repeats`` repetitions, printed with its 
    it (time, validation, test and out-of-domain IMDB accuracy) against the quicktour's recipe (lr 2e-5,
    batch size 8, 2 epochs, full-length sentences) on a DistilBERT-size model, timed over ``--steps``
    steps and extrapolated to 2 epochs over the Hub's 8,530 training rows. Goal: ≥ 12x and ≥ 0.83 test accuracy.
-   Repetition k trains with seed 42 + k (42 is the kit's), so the accuracy's spread is the spread over seeds.
+   The first repetition trains with seed 42 (the kit's), the next with 43, 44, ...: the accuracy's spread is
+   the spread over seeds.
 2. **Speech** (notebook 01): the kit's Whisper tiny.en on the kit's 24 clips, one clip at a time, with the
    pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder in bfloat16
    (where the CPU has bfloat16 units). Real-time factor and WER of both. Goal: ≥ 2x with WER ≤ 0.08.

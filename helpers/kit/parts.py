@@ -114,7 +114,7 @@ def build_sentiment(
 ) -> dict[str, Any]:
     """Fine-tune the encoder on the kit's rotten_tomatoes train split with Trainer.
 
-    ``seed`` sets the classifier head's initial weights and the order of the batches; ``profile`` the
+    ``seed`` sets the classifier head's initial weights, the order of the batches and the dropout masks; ``profile`` the
     recipe (default: ``CPU_FAST``, the one notebook 05 teaches on a CPU). The kit uses both defaults. The
     benchmark trains with other seeds too, to show how much accuracy one run leaves to chance, and with the
     quicktour's own recipe, as the reference its accuracy goal is read against.
