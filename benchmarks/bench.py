@@ -43,6 +43,7 @@ from helpers.mode import OFFLINE_QUIET_ENVIRONMENT  # noqa: E402
 
 os.environ.update(OFFLINE_QUIET_ENVIRONMENT)  # offline, before transformers is imported
 
+from helpers.profiles import CPU_FAST, QUICKTOUR, TrainingProfile  # noqa: E402
 from helpers.timing import Spread, measure, spread  # noqa: E402
 
 HUB_TRAIN_ROWS = 8530  # rotten_tomatoes train split on the Hub
@@ -58,16 +59,22 @@ def log(message: str) -> None:
 # --- 1. Trainer ------------------------------------------------------------------------------------------
 
 
-def train_profile(seed: int, profile: Any = None) -> dict[str, Any]:
-    """Train ``profile`` (default: cpu-fast) once, exactly as the kit does but with ``seed``; returns the
-    builder's facts."""
+def train_profile(seed: int, profile: TrainingProfile = CPU_FAST) -> dict[str, Any]:
+    """Train ``profile`` once, exactly as the kit does but with ``seed``; returns the builder's facts."""
     from helpers.kit.parts import build_sentiment
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "model"
         out.mkdir()
-        name = profile.name if profile else "profile"
-        return build_sentiment(out, lambda message: log(f"{name}: {message}"), seed=seed, profile=profile)
+        return build_sentiment(out, lambda message: log(f"{profile.name}: {message}"), seed=seed, profile=profile)
+
+
+def accuracies(runs: list[dict[str, Any]]) -> dict[str, Spread]:
+    """The spread over ``runs`` (each with the builder's facts under "profile") of each accuracy it records."""
+    return {
+        key: spread([r["profile"][key] for r in runs])
+        for key in ("test_accuracy", "validation_accuracy", "imdb_accuracy")
+    }
 
 
 def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
@@ -85,7 +92,6 @@ def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
     )
 
     from helpers.kit.paths import component_dir
-    from helpers.profiles import QUICKTOUR
 
     set_seed(42)
     tokenizer = AutoTokenizer.from_pretrained(str(component_dir("encoder")))  # the same uncased vocabulary
@@ -146,9 +152,7 @@ def bench_trainer(repeats: int, steps: int, warmup: int) -> dict[str, Any]:
         "profile_seconds": spread([r["profile"]["train_seconds"] for r in runs]),
         "recipe_seconds": spread([r["recipe"]["total_s"] for r in runs]),
         "speedup": spread([r["speedup"] for r in runs]),
-        "test_accuracy": spread([r["profile"]["test_accuracy"] for r in runs]),
-        "validation_accuracy": spread([r["profile"]["validation_accuracy"] for r in runs]),
-        "imdb_accuracy": spread([r["profile"]["imdb_accuracy"] for r in runs]),
+        **accuracies(runs),
         "recipe": runs[0]["profile"]["recipe"],
     }
 
@@ -159,7 +163,6 @@ def bench_reference(repeats: int) -> dict[str, Any]:
     profile is measured against reaches on the same model and sentences. About 6 minutes a seed on 2 cores,
     so not run unless asked for (``--only ...,reference``)."""
     from helpers.kit.parts import SEED
-    from helpers.profiles import QUICKTOUR
 
     runs = []
     for r in range(repeats):
@@ -169,9 +172,7 @@ def bench_reference(repeats: int) -> dict[str, Any]:
     return {
         "runs": runs,
         "seconds": spread([r["profile"]["train_seconds"] for r in runs]),
-        "test_accuracy": spread([r["profile"]["test_accuracy"] for r in runs]),
-        "validation_accuracy": spread([r["profile"]["validation_accuracy"] for r in runs]),
-        "imdb_accuracy": spread([r["profile"]["imdb_accuracy"] for r in runs]),
+        **accuracies(runs),
     }
 
 

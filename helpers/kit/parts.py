@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.kit import sources
-from helpers.profiles import TrainingProfile
+from helpers.profiles import CPU_FAST, TrainingProfile, training_precision
 
 # Recipe inputs: changing any of them (or a builder below) changes the kit, so bump RECIPE_VERSION in
 # helpers/kit/paths.py, which keys the kit folder.
@@ -110,7 +110,7 @@ def build_metric(name: str) -> Callable[[Path, Callable[[str], None]], dict[str,
 
 
 def build_sentiment(
-    out: Path, log: Callable[[str], None], seed: int = SEED, profile: TrainingProfile | None = None
+    out: Path, log: Callable[[str], None], seed: int = SEED, profile: TrainingProfile = CPU_FAST
 ) -> dict[str, Any]:
     """Fine-tune the encoder on the kit's rotten_tomatoes train split with Trainer.
 
@@ -133,12 +133,8 @@ def build_sentiment(
 
     from helpers.kit.paths import component_dir
     from helpers.kit.evaluation import IMDB_SAMPLE, ood_accuracy
-    from helpers.profiles import CPU_FAST
 
-    recipe = profile or CPU_FAST
-    from helpers.profiles import training_precision
-
-    precision, precision_why = training_precision(recipe, "cpu")
+    precision, precision_why = training_precision(profile, "cpu")
 
     set_seed(seed)
     encoder = str(component_dir("encoder"))
@@ -146,7 +142,7 @@ def build_sentiment(
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     # load_from_cache_file=False: always tokenize here, so the run never depends on a datasets cache.
     data = data.map(
-        lambda b: tokenizer(b["text"], truncation=True, max_length=recipe.max_length),
+        lambda b: tokenizer(b["text"], truncation=True, max_length=profile.max_length),
         batched=True,
         load_from_cache_file=False,
     )
@@ -158,12 +154,12 @@ def build_sentiment(
     )
     args = TrainingArguments(
         output_dir=str(out.parent / f".trainer-{out.name}"),
-        num_train_epochs=recipe.epochs,
-        learning_rate=recipe.learning_rate,
-        per_device_train_batch_size=recipe.batch_size,
+        num_train_epochs=profile.epochs,
+        learning_rate=profile.learning_rate,
+        per_device_train_batch_size=profile.batch_size,
         per_device_eval_batch_size=64,
-        warmup_steps=recipe.warmup,
-        train_sampling_strategy=recipe.sampling,
+        warmup_steps=profile.warmup,
+        train_sampling_strategy=profile.sampling,
         bf16=precision == "bf16",
         use_cpu=True,  # the kit is built on a CPU, even where a GPU is present
         save_strategy="no",
@@ -183,7 +179,7 @@ def build_sentiment(
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=accuracy,
     )
-    log(f"fine-tuning {len(data['train'])} rows with the {recipe.name!r} profile; "
+    log(f"fine-tuning {len(data['train'])} rows with the {profile.name!r} profile; "
         f"precision {precision or 'float32'}: {precision_why}")
     start = time.monotonic()
     trainer.train()
@@ -200,7 +196,7 @@ def build_sentiment(
     tokenizer.save_pretrained(str(out))
     facts = {
         "base": "kit encoder (all-MiniLM-L6-v2)",
-        "recipe": {**recipe.as_dict(), "seed": seed},
+        "recipe": {**profile.as_dict(), "seed": seed},
         "train_rows": len(data["train"]),
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
