@@ -137,3 +137,44 @@ def test_cpu_bf16_can_be_switched_off(monkeypatch):
     monkeypatch.delenv("QUICKTOUR_CPU_BF16")
     native, why = cpu_bf16()
     assert isinstance(native, bool) and why
+
+
+def _tiny_classifier(kind: str):
+    from transformers import BertConfig, BertForSequenceClassification, DistilBertConfig, DistilBertForSequenceClassification
+
+    if kind == "bert":
+        config = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16)
+        return BertForSequenceClassification(config)
+    config = DistilBertConfig(vocab_size=50, dim=8, n_layers=1, n_heads=2, hidden_dim=16)
+    return DistilBertForSequenceClassification(config)
+
+
+@pytest.mark.parametrize("kind, head", [("bert", ("bert.pooler.", "classifier.")), ("distilbert", ("pre_classifier.", "classifier."))])
+def test_freeze_encoder_leaves_only_the_head_to_train(kind, head):
+    import torch
+
+    from helpers.freezing import freeze_encoder, trainable, unfreeze
+
+    model = _tiny_classifier(kind)
+    everything = trainable(model)
+    head_size = sum(p.numel() for n, p in model.named_parameters() if n.startswith(head))
+    assert freeze_encoder(model) == head_size < everything
+    loss = model(input_ids=torch.tensor([[1, 2, 3]]), labels=torch.tensor([1])).loss
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert (p.grad is not None) == name.startswith(head), name  # the encoder got no gradients
+    assert unfreeze(model) == everything
+
+
+def test_freeze_encoder_refuses_what_is_not_a_model_with_a_head():
+    import torch
+
+    from helpers.freezing import freeze_encoder
+
+    with pytest.raises(TypeError, match="AutoModelForSequenceClassification"):
+        freeze_encoder(torch.nn.Linear(2, 2))
+
+
+def test_only_the_cpu_profile_trains_the_head_first():
+    assert QUICKTOUR.head_first_rows == 0  # the quicktour's recipe, unchanged
+    assert CPU_FAST.head_first_rows > 0 and CPU_FAST.head_first_lr > CPU_FAST.learning_rate

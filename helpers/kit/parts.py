@@ -11,7 +11,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,7 @@ def build_sentiment(
         set_seed,
     )
 
+    from helpers.freezing import freeze_encoder, unfreeze
     from helpers.kit.paths import component_dir
     from helpers.kit.evaluation import IMDB_SAMPLE, ood_accuracy
 
@@ -168,6 +169,22 @@ def build_sentiment(
         seed=seed,
     )
 
+    start = time.monotonic()  # the head-first step counts as training time
+    if profile.head_first_rows:
+        rows = min(profile.head_first_rows, len(data["train"]))
+        log(f"training the new head alone on {rows} rows ({freeze_encoder(model):,} weights; the encoder frozen)")
+        head_args = replace(
+            args, output_dir=args.output_dir + "-head", learning_rate=profile.head_first_lr, num_train_epochs=1, warmup_steps=0
+        )
+        Trainer(
+            model=model,
+            args=head_args,
+            train_dataset=data["train"].shuffle(seed=seed).select(range(rows)),
+            data_collator=DataCollatorWithPadding(tokenizer),
+        ).train()
+        shutil.rmtree(head_args.output_dir, ignore_errors=True)
+        unfreeze(model)
+
     def accuracy(pred: Any) -> dict[str, float]:
         return {"accuracy": float(np.mean(np.argmax(pred.predictions, axis=-1) == pred.label_ids))}
 
@@ -181,7 +198,6 @@ def build_sentiment(
     )
     log(f"fine-tuning {len(data['train'])} rows with the {profile.name!r} profile; "
         f"precision {precision or 'float32'}: {precision_why}")
-    start = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - start
     assert model.dtype == torch.float32, model.dtype  # bf16 autocast computes in bf16; the weights stay float32
