@@ -140,13 +140,14 @@ def test_cpu_bf16_can_be_switched_off(monkeypatch):
 
 
 def _tiny_classifier(kind: str):
-    from transformers import BertConfig, BertForSequenceClassification, DistilBertConfig, DistilBertForSequenceClassification
+    from transformers import BertConfig, BertForSequenceClassification, DistilBertForSequenceClassification
+
+    from tests.hub.fixtures import tiny_distilbert_config
 
     if kind == "bert":
         config = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16)
         return BertForSequenceClassification(config)
-    config = DistilBertConfig(vocab_size=50, dim=8, n_layers=1, n_heads=2, hidden_dim=16)
-    return DistilBertForSequenceClassification(config)
+    return DistilBertForSequenceClassification(tiny_distilbert_config())  # the Hub-ids run's distilbert shape
 
 
 @pytest.mark.parametrize("kind, head", [("bert", ("bert.pooler.", "classifier.")), ("distilbert", ("pre_classifier.", "classifier."))])

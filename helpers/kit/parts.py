@@ -169,10 +169,12 @@ def build_sentiment(
         seed=seed,
     )
 
+    collator = DataCollatorWithPadding(tokenizer)
     start = time.monotonic()  # the head-first step counts as training time
     if profile.head_first_rows:
         rows = min(profile.head_first_rows, len(data["train"]))
-        log(f"training the new head alone on {rows} rows ({freeze_encoder(model):,} weights; the encoder frozen)")
+        head_weights = freeze_encoder(model)
+        log(f"training the new head alone on {rows} rows ({head_weights:,} weights; the encoder frozen)")
         head_args = replace(
             args, output_dir=args.output_dir + "-head", learning_rate=profile.head_first_lr, num_train_epochs=1, warmup_steps=0
         )
@@ -180,7 +182,7 @@ def build_sentiment(
             model=model,
             args=head_args,
             train_dataset=data["train"].shuffle(seed=seed).select(range(rows)),
-            data_collator=DataCollatorWithPadding(tokenizer),
+            data_collator=collator,
         ).train()
         shutil.rmtree(head_args.output_dir, ignore_errors=True)
         unfreeze(model)
@@ -193,7 +195,7 @@ def build_sentiment(
         args=args,
         train_dataset=data["train"],
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=collator,
         compute_metrics=accuracy,
     )
     log(f"fine-tuning {len(data['train'])} rows with the {profile.name!r} profile; "
