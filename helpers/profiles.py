@@ -45,8 +45,8 @@ QUICKTOUR = TrainingProfile(
     why="the quicktour's recipe: small steps, small batches, two passes over the data",
 )
 
-# The kit trains its classifier with this profile: changing it changes the kit, so bump RECIPE_VERSION
-# in helpers/kit/paths.py.
+# The kit trains its classifier with this profile (in float32 on every machine: helpers.kit.parts.KIT_PROFILE):
+# changing it changes the kit, so bump RECIPE_VERSION in helpers/kit/paths.py.
 CPU_FAST = TrainingProfile(
     name="cpu-fast",
     learning_rate=1e-4,
@@ -56,7 +56,7 @@ CPU_FAST = TrainingProfile(
     why=(
         "one pass with 4x larger batches (fewer, better-used steps on a CPU), a 5x larger learning rate, "
         "warmed up over the first 10% of the steps, to make up for fewer steps; batches of sentences of "
-        "similar length (less padding); bfloat16 where the CPU computes it natively; sentences capped at "
+        "similar length (less padding); bfloat16 where it pays on this CPU (measured); sentences capped at "
         "64 tokens (rotten_tomatoes sentences rarely exceed it); and first, a short step that trains the new "
         "head alone on 2,000 sentences, so the whole model starts from a head that already points the right way"
     ),
@@ -98,5 +98,5 @@ def training_precision(profile: TrainingProfile, device: str) -> tuple[str | Non
         native, why = cpu_bf16()
         return ("bf16" if native else None), why
     if device == "cpu":
-        return None, f"the {profile.name!r} profile trains in float32 on a CPU"
+        return None, f"float32: this run of the {profile.name!r} profile does not ask for bfloat16 on a CPU"
     return None, f"float32 on {device}"

@@ -139,6 +139,72 @@ def test_cpu_bf16_can_be_switched_off(monkeypatch):
     assert isinstance(native, bool) and why
 
 
+def _cpu_with(monkeypatch, amx: bool, avx512_bf16: bool, speedup: float | None = None):
+    """Pretend this CPU has the given bfloat16 units and measures ``speedup``."""
+    import torch
+
+    import helpers.device
+
+    monkeypatch.delenv("QUICKTOUR_CPU_BF16", raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+
+    def measured(repeats: int = 5) -> float:
+        if speedup is None:
+            raise AssertionError("a CPU without bfloat16 units must not be measured")
+        return speedup
+
+    monkeypatch.setattr(helpers.device, "bf16_matmul_speedup", measured)
+
+
+def test_cpu_bf16_measures_instead_of_trusting_the_units(monkeypatch):
+    from helpers.device import cpu_bf16
+
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=True, speedup=0.66)  # seen on this project's machine
+    native, why = cpu_bf16()
+    assert native is False
+    assert why == ("bfloat16 does not pay on this CPU (AVX512-BF16; a matrix product measured ×0.7 the speed "
+                   "of float32, ×1.2 needed)")
+    _cpu_with(monkeypatch, amx=True, avx512_bf16=True, speedup=3.4)
+    native, why = cpu_bf16()
+    assert native is True and why.startswith("bfloat16 pays on this CPU (AMX and AVX512-BF16; ")
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=False)
+    assert cpu_bf16()[0] is False
+    assert "emulated" in cpu_bf16()[1]
+
+
+def test_cpu_bf16_can_be_forced_on_only_with_units(monkeypatch):
+    from helpers.device import cpu_bf16
+
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=True, speedup=0.5)
+    monkeypatch.setenv("QUICKTOUR_CPU_BF16", "1")
+    assert cpu_bf16() == (True, "QUICKTOUR_CPU_BF16=1 turns it on (AVX512-BF16)")
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=False)
+    monkeypatch.setenv("QUICKTOUR_CPU_BF16", "1")
+    assert cpu_bf16()[0] is False
+
+
+def test_bf16_matmul_speedup_is_a_measured_positive_ratio():
+    import helpers.device
+
+    helpers.device._measured.clear()
+    ratio = helpers.device.bf16_matmul_speedup(repeats=2)
+    assert ratio > 0
+    assert helpers.device.bf16_matmul_speedup() == ratio  # measured once per process
+    with pytest.raises(ValueError, match="positive int"):
+        helpers.device.bf16_matmul_speedup(repeats=0)
+
+
+def test_the_kit_trains_the_cpu_profile_in_float32_everywhere():
+    from dataclasses import replace
+
+    from helpers.kit.parts import KIT_PROFILE
+    from helpers.profiles import training_precision
+
+    assert KIT_PROFILE == replace(CPU_FAST, cpu_bf16=False)
+    assert training_precision(KIT_PROFILE, "cpu")[0] is None
+
+
 def _tiny_classifier(kind: str):
     from transformers import BertConfig, BertForSequenceClassification, DistilBertForSequenceClassification
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from helpers.kit.parts import PARTS
 
-RECIPE_VERSION = "7"
+RECIPE_VERSION = "8"
 HOME_VARIABLE = "QUICKTOUR_KIT_HOME"
 
 # Where each part lives inside the kit: a view of the one table of parts, helpers.kit.parts.PARTS.

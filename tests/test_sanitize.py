@@ -1,0 +1,58 @@
+"""The nbval sanitizers in tests/sanitize.cfg: each hides only what varies between runs or machines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+CONFIG = Path(__file__).with_name("sanitize.cfg")
+
+
+def sanitize(text: str) -> str:
+    """``text`` as nbval compares it: sanitize.cfg read by nbval's own parser, each regex applied in order."""
+    from nbval.plugin import get_sanitize_patterns
+
+    for regex, replace in get_sanitize_patterns(CONFIG.read_text(encoding="utf-8")):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def test_the_bf16_verdict_of_either_kind_of_cpu_compares_equal(monkeypatch):
+    import torch
+
+    import helpers.device
+    from helpers.profiles import CPU_FAST, training_precision
+
+    monkeypatch.delenv("QUICKTOUR_CPU_BF16", raising=False)
+    lines = []
+    for amx, ratio in ((True, 3.4), (False, 0.66)):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+        monkeypatch.setattr(helpers.device, "bf16_matmul_speedup", lambda repeats=5, ratio=ratio: ratio)
+        precision, why = training_precision(CPU_FAST, "cpu")
+        lines.append(f"mixed precision: {precision or 'off (float32)'}: {why}\n")
+    assert lines[0] != lines[1]
+    assert sanitize(lines[0]) == sanitize(lines[1])
+    assert "mixed precision" not in sanitize(lines[0])  # the whole verdict, and nothing after the line
+    assert sanitize(lines[0] + "epoch 1: accuracy 0.815") == sanitize(lines[1] + "epoch 1: accuracy 0.815")
+    assert sanitize(lines[0] + "epoch 1: accuracy 0.815") != sanitize(lines[1] + "epoch 1: accuracy 0.795")
+
+
+@pytest.mark.parametrize(
+    ("stored", "fresh"),
+    [("'score': 0.68", "'score': 0.681"), ("accuracy 0.815, f1 0.814", "accuracy 0.8148, f1 0.81"),
+     ("'grad_norm': '0.512'", "'grad_norm': '0.5116'")],
+)
+def test_float_noise_keeps_two_decimals_however_many_are_printed(stored, fresh):
+    assert sanitize(stored) == sanitize(fresh)
+
+
+@pytest.mark.parametrize(
+    ("stored", "fresh"),
+    [("'score': 0.50", "'score': 0.51"), ("accuracy 0.815", "accuracy 0.825"), ("'label': 'NEGATIVE'", "'label': 'POSITIVE'"),
+     ("WER 0.068", "WER 0.122"), ("214 optimizer steps", "215 optimizer steps")],
+)
+def test_real_differences_still_fail(stored, fresh):
+    assert sanitize(stored) != sanitize(fresh)
