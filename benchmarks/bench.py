@@ -374,8 +374,11 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    from helpers.device import cpu_bf16
+
     return {
         "cpu": cpu,
+        "bfloat16": cpu_bf16()[1],
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -425,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Benchmark on {facts['cpu']}, {facts['cores']} cores ({facts['torch_threads']} torch threads), "
           f"torch {facts['torch']}, {facts['date']}; {args.repeats} repetitions, {minutes:.1f} min")
+    print(facts["bfloat16"])
     print()
     print("| figure | median (lowest–highest) | goal | |")
     print("|---|---|---|---|")
