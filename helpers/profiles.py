@@ -98,5 +98,5 @@ def training_precision(profile: TrainingProfile, device: str) -> tuple[str | Non
         native, why = cpu_bf16()
         return ("bf16" if native else None), why
     if device == "cpu":
-        return None, f"float32: this run of the {profile.name!r} profile does not ask for bfloat16 on a CPU"
+        return None, f"this run of the {profile.name!r} profile does not ask for bfloat16 on a CPU"
     return None, f"float32 on {device}"
