@@ -3,8 +3,8 @@
 This machine's speed can swing about 3x between days, so every goal is a ratio of two timings taken
 in the same run, each the median of ``--repeats`` repetitions, printed with its spread:
 
-1. **Trainer** (notebook 05, the kit): the ``cpu-fast`` profile trained as notebook 05 and the offline kit
-   train it, in bfloat16 where that pays on this CPU (time, validation, test and out-of-domain IMDB accuracy) against the quicktour's recipe (lr 2e-5,
+1. **Trainer** (notebook 05, the kit): the ``cpu-fast`` profile trained as notebook 05 trains it, in bfloat16
+   where that pays on this CPU (the offline kit trains it the same way in float32) (time, validation, test and out-of-domain IMDB accuracy) against the quicktour's recipe (lr 2e-5,
    batch size 8, 2 epochs, full-length sentences) on a DistilBERT-size model, timed over ``--steps``
    steps and extrapolated to 2 epochs over the Hub's 8,530 training rows. Goal: ≥ 12x and ≥ 0.83 test accuracy.
    The first repetition trains with seed 42 (the kit's), the next with 43, 44, ...: the accuracy's spread is

@@ -35,13 +35,13 @@ def mixed_precision(device: str) -> str | None:
 #: bfloat16 must be at least this many times faster than float32 on a matrix product for ``cpu_bf16`` to say yes.
 MIN_BF16_SPEEDUP = 1.2
 
-_measured: dict[int, float] = {}  # bf16_matmul_speedup() per thread count, measured once per process
+_measured: dict[tuple[int, int], float] = {}  # bf16_matmul_speedup() per (thread count, repeats), once per process
 
 
 def bf16_matmul_speedup(repeats: int = 5) -> float:
     """How many times faster this CPU multiplies matrices in bfloat16 than in float32 (best of ``repeats``
     each, after one warm-up): a [2048 x 384] @ [384 x 1536] product, MiniLM's feed-forward layer on a batch
-    of 32 sentences of 64 tokens. Measured once per process and thread count, in about 0.1-0.3 s.
+    of 32 sentences of 64 tokens. Measured once per process, thread count and ``repeats``, in about 0.1-0.3 s.
 
     Units alone do not decide it: a CPU with AVX512-BF16 but no AMX measured 0.5-0.7 here (slower than
     float32), one with AMX several times faster.
@@ -52,8 +52,8 @@ def bf16_matmul_speedup(repeats: int = 5) -> float:
 
     if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
         raise ValueError(f"repeats must be a positive int, not {repeats!r}")
-    threads = torch.get_num_threads()
-    if threads not in _measured:
+    key = (torch.get_num_threads(), repeats)
+    if key not in _measured:
         generator = torch.Generator().manual_seed(0)
         x = torch.randn(2048, 384, generator=generator)
         w = torch.randn(1536, 384, generator=generator)
@@ -68,8 +68,19 @@ def bf16_matmul_speedup(repeats: int = 5) -> float:
                     torch.nn.functional.linear(a, b)
                     times.append(time.perf_counter() - start)
                 best[dtype] = min(times)
-        _measured[threads] = best[torch.float32] / best[torch.bfloat16]
-    return _measured[threads]
+        _measured[key] = best[torch.float32] / best[torch.bfloat16]
+    return _measured[key]
+
+
+def bf16_units() -> str:
+    """This CPU's bfloat16 units in words ("AMX and AVX512-BF16", "AVX512-BF16", "AMX"), or "" if it has none
+    (then bfloat16 is emulated: much slower than float32, not worth measuring)."""
+    import torch
+
+    cpu = getattr(torch, "cpu", None)
+    amx = bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+    avx512_bf16 = bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)())
+    return " and ".join(name for name, has in (("AMX", amx), ("AVX512-BF16", avx512_bf16)) if has)
 
 
 def cpu_bf16() -> tuple[bool, str]:
@@ -83,23 +94,18 @@ def cpu_bf16() -> tuple[bool, str]:
     """
     import os
 
-    import torch
-
     setting = os.environ.get("QUICKTOUR_CPU_BF16", "").strip()
     if setting == "0":
         return False, "QUICKTOUR_CPU_BF16=0 turns it off"
-    cpu = getattr(torch, "cpu", None)
-    amx = bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)())
-    avx512_bf16 = bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)())
-    if not (amx or avx512_bf16):
+    units = bf16_units()
+    if not units:
         return False, "bfloat16 does not pay on this CPU (no AMX or AVX512-BF16 units: it would be emulated)"
-    units = " and ".join(name for name, has in (("AMX", amx), ("AVX512-BF16", avx512_bf16)) if has)
     if setting == "1":
         return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({units})"
     ratio = bf16_matmul_speedup()
     pays = ratio >= MIN_BF16_SPEEDUP
     verdict = "pays" if pays else "does not pay"
-    return pays, (f"bfloat16 {verdict} on this CPU ({units}; a matrix product measured ×{ratio:.1f} "
+    return pays, (f"bfloat16 {verdict} on this CPU ({units}; a matrix product measured ×{ratio:.2f} "
                   f"the speed of float32, ×{MIN_BF16_SPEEDUP} needed)")
 
 

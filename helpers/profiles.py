@@ -26,7 +26,7 @@ class TrainingProfile:
     why: str
     sampling: str = "random"  # TrainingArguments.train_sampling_strategy
     warmup: float = 0.0  # TrainingArguments.warmup_steps: a float below 1 is a fraction of the steps
-    cpu_bf16: bool = False  # bfloat16 autocast on a CPU that computes it natively (helpers.device.cpu_bf16)
+    cpu_bf16: bool = False  # bfloat16 autocast on a CPU where it measures faster (helpers.device.cpu_bf16)
     # Train the new head alone first (the pretrained encoder frozen) on this many shuffled training rows, one
     # pass at head_first_lr, then fine-tune the whole model as above. 0: no such step.
     head_first_rows: int = 0
@@ -87,7 +87,7 @@ def training_precision(profile: TrainingProfile, device: str) -> tuple[str | Non
     and why, in words. For ``TrainingArguments(bf16=..., fp16=...)``.
 
     A CUDA GPU: bf16 where it supports it, else fp16. A CPU: bf16 autocast only if the profile asks for it
-    and the CPU computes bfloat16 natively (``helpers.device.cpu_bf16``). Anything else: float32.
+    and bfloat16 measures faster than float32 on this CPU (``helpers.device.cpu_bf16``). Anything else: float32.
     """
     from helpers.device import cpu_bf16, mixed_precision
 

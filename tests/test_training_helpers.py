@@ -163,8 +163,10 @@ def test_cpu_bf16_measures_instead_of_trusting_the_units(monkeypatch):
     _cpu_with(monkeypatch, amx=False, avx512_bf16=True, speedup=0.66)  # seen on this project's machine
     native, why = cpu_bf16()
     assert native is False
-    assert why == ("bfloat16 does not pay on this CPU (AVX512-BF16; a matrix product measured ×0.7 the speed "
+    assert why == ("bfloat16 does not pay on this CPU (AVX512-BF16; a matrix product measured ×0.66 the speed "
                    "of float32, ×1.2 needed)")
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=True, speedup=1.17)  # rounds to 1.2 at one decimal: not enough
+    assert cpu_bf16()[0] is False and "×1.17 the speed" in cpu_bf16()[1]
     _cpu_with(monkeypatch, amx=True, avx512_bf16=True, speedup=3.4)
     native, why = cpu_bf16()
     assert native is True and why.startswith("bfloat16 pays on this CPU (AMX and AVX512-BF16; ")
@@ -184,15 +186,27 @@ def test_cpu_bf16_can_be_forced_on_only_with_units(monkeypatch):
     assert cpu_bf16()[0] is False
 
 
-def test_bf16_matmul_speedup_is_a_measured_positive_ratio():
+def test_bf16_matmul_speedup_is_a_measured_positive_ratio(monkeypatch):
     import helpers.device
 
-    helpers.device._measured.clear()
+    monkeypatch.setattr(helpers.device, "_measured", {})  # a fresh cache, the module's own one restored afterwards
     ratio = helpers.device.bf16_matmul_speedup(repeats=2)
     assert ratio > 0
-    assert helpers.device.bf16_matmul_speedup() == ratio  # measured once per process
+    assert helpers.device.bf16_matmul_speedup(repeats=2) == ratio  # measured once per process
+    assert set(helpers.device._measured) == {(__import__("torch").get_num_threads(), 2)}
     with pytest.raises(ValueError, match="positive int"):
         helpers.device.bf16_matmul_speedup(repeats=0)
+
+
+def test_bf16_units_names_what_torch_reports(monkeypatch):
+    import torch
+
+    from helpers.device import bf16_units
+
+    for amx, avx, words in ((True, True, "AMX and AVX512-BF16"), (False, True, "AVX512-BF16"), (False, False, "")):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda avx=avx: avx)
+        assert bf16_units() == words
 
 
 def test_the_kit_trains_the_cpu_profile_in_float32_everywhere():
