@@ -4,14 +4,15 @@ This machine's speed can swing about 3x between days, so every goal is a ratio o
 in the same run, each the median of ``--repeats`` repetitions, printed with its spread:
 
 1. **Trainer** (notebook 05, the kit): the ``cpu-fast`` profile trained as notebook 05 trains it, in bfloat16
-   where that pays on this CPU (the offline kit trains it the same way in float32) (time, validation, test and out-of-domain IMDB accuracy) against the quicktour's recipe (lr 2e-5,
-   batch size 8, 2 epochs, full-length sentences) on a DistilBERT-size model, timed over ``--steps``
-   steps and extrapolated to 2 epochs over the Hub's 8,530 training rows. Goal: ≥ 12x and ≥ 0.83 test accuracy.
+   where that pays on this CPU (the offline kit trains it the same way in float32): time, validation, test
+   and out-of-domain IMDB accuracy, against the quicktour's recipe (lr 2e-5, batch size 8, 2 epochs,
+   full-length sentences) on a DistilBERT-size model, timed over ``--steps`` steps and extrapolated to 2 epochs over the Hub's 8,530 training rows. Goal: ≥ 12x and ≥ 0.83 test accuracy.
    The first repetition trains with seed 42 (the kit's), the next with 43, 44, ...: the accuracy's spread is
    the spread over seeds.
 2. **Speech** (notebook 01): the kit's Whisper tiny.en on the kit's 24 clips, one clip at a time, with the
    pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder in bfloat16
-   (where bfloat16 pays on this CPU: ``helpers.device.cpu_bf16``). Real-time factor and WER of both. Goal: ≥ 2x with WER ≤ 0.08.
+   (where bfloat16 pays on this CPU: ``helpers.device.cpu_bf16``). Real-time factor and WER of both.
+   Goal: ≥ 2x with WER ≤ 0.08.
 3. **Text batching** (notebook 01): 256 validation sentences through the sentiment pipeline one at a time,
    in batches of 32 as they come, and in batches of 32 sorted by length. Goal: sorted ≥ 2x one at a time.
 4. **Speech batching** (notebook 01): 8 clips one at a time against ``batch_size=8``. No goal: reported.

@@ -187,13 +187,15 @@ def test_cpu_bf16_can_be_forced_on_only_with_units(monkeypatch):
 
 
 def test_bf16_matmul_speedup_is_a_measured_positive_ratio(monkeypatch):
+    import torch
+
     import helpers.device
 
     monkeypatch.setattr(helpers.device, "_measured", {})  # a fresh cache, the module's own one restored afterwards
     ratio = helpers.device.bf16_matmul_speedup(repeats=2)
     assert ratio > 0
     assert helpers.device.bf16_matmul_speedup(repeats=2) == ratio  # measured once per process
-    assert set(helpers.device._measured) == {(__import__("torch").get_num_threads(), 2)}
+    assert set(helpers.device._measured) == {(torch.get_num_threads(), 2)}
     with pytest.raises(ValueError, match="positive int"):
         helpers.device.bf16_matmul_speedup(repeats=0)
 
