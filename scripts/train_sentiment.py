@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.profiles import PROFILES
+from helpers.profiles import PROFILES, training_precision
 from helpers.scaling import BatchPlan, split_batch, world
 
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         model_name, num_labels=len(LABELS), id2label=LABELS, label2id={v: k for k, v in LABELS.items()}, dtype="auto"
     )
     cuda = session.device == "cuda"
+    # The profile's precision for this device, as notebook 05 and the kit decide it: on a CUDA GPU bf16 or fp16
+    # autocast; on a CPU bfloat16 only where the profile asks for it and it measures faster (helpers.device.cpu_bf16).
+    precision, precision_why = training_precision(profile, session.device)
     training_args = TrainingArguments(
         output_dir=str(args.output_dir),
         learning_rate=profile.learning_rate,
@@ -152,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         # models; here it would scale the loss by the number of processes.)
         average_tokens_across_devices=False,
         dataloader_pin_memory=cuda,
-        bf16=session.mixed_precision == "bf16",
-        fp16=session.mixed_precision == "fp16",
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
         report_to="none",
         disable_tqdm=True,
         seed=args.seed,
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
     )  # fmt: skip
     backend = "none (one process)" if world_size == 1 else training_args.ddp_backend or "nccl"
+    say(f"mixed precision: {precision or 'off (float32)'}: {precision_why}", rank)
     say(f"{world_size} process(es), parallel mode {training_args.parallel_mode.value}, backend {backend}; {plan}", rank)
     batches = len(trainer.get_train_dataloader())
     say(f"rank {rank}/{world_size}: {batches} batches of {plan.per_device} rows per epoch, "

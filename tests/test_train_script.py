@@ -23,8 +23,9 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
 SLICE = ["--train-rows", "768", "--eval-rows", "200", "--batch-size", "32"]
 
 
-def run(command: list[str], timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+def run(command: list[str], timeout: float = 400, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **env} if env else None
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=environment)
 
 
 def train_lines(output: str) -> list[str]:
@@ -109,12 +110,21 @@ def test_a_killed_process_fails_the_run_and_resume_finishes_it(tmp_path):
 
 def test_accelerate_launch_starts_two_processes_on_a_cpu(tmp_path):
     """`accelerate launch --cpu --num_processes 2` starts ONE process (its simple launcher); --multi_gpu uses
-    torchrun underneath, which on a machine without GPUs runs the processes on the CPU with gloo."""
+    torchrun underneath, which on a machine without GPUs runs the processes on the CPU with gloo.
+
+    With QUICKTOUR_CPU_BF16=1 the script trains in bfloat16 where the CPU has the units, as the profile's
+    ``training_precision`` says (not only on a GPU), and in float32 where it has none."""
+    from helpers.device import bf16_units
+
     result = run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                  str(SCRIPT), *SLICE, "--max-steps", "4", "--output-dir", str(tmp_path / "run")])
+                  str(SCRIPT), *SLICE, "--max-steps", "4", "--output-dir", str(tmp_path / "run")],
+                 env={"QUICKTOUR_CPU_BF16": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     lines = train_lines(result.stdout)
     assert {"rank 0/2", "rank 1/2"} <= {line.split(":")[0].removeprefix("[train] ") for line in lines}, lines
+    precision = [line for line in lines if line.startswith("[train] mixed precision: ")]
+    expected = "bf16: QUICKTOUR_CPU_BF16=1 turns it on" if bf16_units() else "off (float32): bfloat16 does not pay"
+    assert len(precision) == 1 and precision[0].startswith(f"[train] mixed precision: {expected}"), lines
 
 
 def test_bad_arguments_stop_every_process_before_a_process_group(tmp_path):
