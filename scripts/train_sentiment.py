@@ -9,8 +9,8 @@ The same file runs unchanged on one CPU, one GPU, several GPUs or several machin
         --rdzv-backend=c10d --rdzv-endpoint=HOST:29500 scripts/train_sentiment.py ...   # 2 machines x 4 GPUs
 
 Processes talk through PyTorch distributed: NCCL on GPUs, gloo on CPUs. The recipe (learning rate,
-batch size, epochs, max length) is a ``helpers.profiles`` profile, the one notebook 05 and the offline
-kit train with. ``--batch-size`` is the effective batch: each of the N processes takes 1/N of it (with
+batch size, epochs, max length, precision) is a ``helpers.profiles`` profile, the one notebook 05 trains
+with (the offline kit uses the same one in float32). ``--batch-size`` is the effective batch: each of the N processes takes 1/N of it (with
 gradient accumulation when ``--max-per-device`` is smaller), so the recipe means the same at every
 world size. Only rank 0 prints the results and writes the model and ``metrics.json``; ``--resume``
 continues from the last checkpoint in the output folder.
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.profiles import PROFILES, training_precision
+from helpers.profiles import PROFILES, TrainingProfile, training_precision
 from helpers.scaling import BatchPlan, split_batch, world
 
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
@@ -83,6 +83,25 @@ def last_complete_checkpoint(output_dir: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name[11:]), default=None)
 
 
+def agreed_precision(profile: TrainingProfile, device: str, rank: int, world_size: int) -> tuple[str | None, str]:
+    """``training_precision(profile, device)``, decided once, on rank 0, and shared with every process.
+
+    On a CPU the decision measures bfloat16 against float32 (``helpers.device.cpu_bf16``). Measured by every
+    process at once, a CPU near the threshold (or nodes with different CPUs) could split the ranks between the
+    two precisions. So rank 0 measures and the others take its answer. The gloo process group made for that
+    is the one Accelerate (inside ``TrainingArguments``) then uses.
+    """
+    if world_size == 1 or device != "cpu":
+        return training_precision(profile, device)  # one process, or a GPU: nothing measured, nothing to share
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="gloo")
+    decision = [training_precision(profile, device) if rank == 0 else None]
+    dist.broadcast_object_list(decision, src=0)
+    return decision[0]
+
+
 def say(text: str, rank: int, everyone: bool = False) -> None:
     """Print a ``[train]`` line: from rank 0 only, unless ``everyone``."""
     if everyone or rank == 0:
@@ -132,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         model_name, num_labels=len(LABELS), id2label=LABELS, label2id={v: k for k, v in LABELS.items()}, dtype="auto"
     )
     cuda = session.device == "cuda"
-    # The profile's precision for this device, as notebook 05 and the kit decide it: on a CUDA GPU bf16 or fp16
-    # autocast; on a CPU bfloat16 only where the profile asks for it and it measures faster (helpers.device.cpu_bf16).
-    precision, precision_why = training_precision(profile, session.device)
+    # The profile's precision for this device, as notebook 05 decides it: on a CUDA GPU bf16 or fp16 autocast; on
+    # a CPU bfloat16 only where the profile asks for it and it measures faster (helpers.device.cpu_bf16).
+    # QUICKTOUR_CPU_BF16=0 keeps a CPU run in float32. (The kit trains in float32 everywhere: KIT_PROFILE.)
+    precision, precision_why = agreed_precision(profile, session.device, rank, world_size)
     training_args = TrainingArguments(
         output_dir=str(args.output_dir),
         learning_rate=profile.learning_rate,
@@ -191,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             "effective_batch": plan.effective, "optimizer_steps": steps_done, "resumed_from": resume.name if resume else None,
             "train_seconds": round(seconds, 1), "seconds_per_step": round(result.metrics["train_runtime"] / max(1, steps_done), 3),
             "eval_accuracy": round(metrics["eval_accuracy"], 4), "eval_rows": len(evaluation), "model": model_name,
+            "mixed_precision": trainer.accelerator.mixed_precision,  # what Trainer trained with: "no", "bf16", "fp16"
         }  # fmt: skip
         (args.output_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
         say(f"{steps_done} optimizer steps{' (resumed)' if resume else ''}, "

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.device import pick_device
+
 pytestmark = pytest.mark.needs_kit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +110,7 @@ def test_a_killed_process_fails_the_run_and_resume_finishes_it(tmp_path):
     assert metrics["resumed_from"] in ("checkpoint-5", "checkpoint-10") and metrics["optimizer_steps"] == 30
 
 
+@pytest.mark.skipif(pick_device()[0] != "cpu", reason="checks the CPU precision rule; on a GPU the script uses the GPU's")
 def test_accelerate_launch_starts_two_processes_on_a_cpu(tmp_path):
     """`accelerate launch --cpu --num_processes 2` starts ONE process (its simple launcher); --multi_gpu uses
     torchrun underneath, which on a machine without GPUs runs the processes on the CPU with gloo.
@@ -125,6 +128,9 @@ def test_accelerate_launch_starts_two_processes_on_a_cpu(tmp_path):
     precision = [line for line in lines if line.startswith("[train] mixed precision: ")]
     expected = "bf16: QUICKTOUR_CPU_BF16=1 turns it on" if bf16_units() else "off (float32): bfloat16 does not pay"
     assert len(precision) == 1 and precision[0].startswith(f"[train] mixed precision: {expected}"), lines
+    # and what Trainer's Accelerator actually trained with, as rank 0 recorded it
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["mixed_precision"] == ("bf16" if bf16_units() else "no"), metrics
 
 
 def test_bad_arguments_stop_every_process_before_a_process_group(tmp_path):
