@@ -9,11 +9,11 @@ The same file runs unchanged on one CPU, one GPU, several GPUs or several machin
         --rdzv-backend=c10d --rdzv-endpoint=HOST:29500 scripts/train_sentiment.py ...   # 2 machines x 4 GPUs
 
 Processes talk through PyTorch distributed: NCCL on GPUs, gloo on CPUs. The recipe (learning rate,
-batch size, epochs, max length, precision) is a ``helpers.profiles`` profile, the one notebook 05 trains
-with (the offline kit uses the same one in float32). ``--batch-size`` is the effective batch: each of the N processes takes 1/N of it (with
-gradient accumulation when ``--max-per-device`` is smaller), so the recipe means the same at every
-world size. Only rank 0 prints the results and writes the model and ``metrics.json``; ``--resume``
-continues from the last checkpoint in the output folder.
+batch size, epochs, max length, precision) is a ``helpers.profiles`` profile, the one notebook 05
+trains with (the offline kit uses the same one in float32). ``--batch-size`` is the effective batch:
+each of the N processes takes 1/N of it (with gradient accumulation when ``--max-per-device`` is
+smaller), so the recipe means the same at every world size. Only rank 0 prints the results and writes
+the model and ``metrics.json``; ``--resume`` continues from the last checkpoint in the output folder.
 """
 
 from __future__ import annotations
