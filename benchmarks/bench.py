@@ -12,7 +12,10 @@ in the same run, each the median of ``--repeats`` repetitions, printed with its 
 2. **Speech** (notebook 01): the kit's Whisper tiny.en on the kit's 24 clips, one clip at a time, with the
    pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder in bfloat16
    (where bfloat16 pays on this CPU: ``helpers.device.cpu_bf16``). Real-time factor and WER of both.
-   Goal: ≥ 2x with WER ≤ 0.08.
+   Goal: ≥ 2x with WER ≤ 0.08. Also measured, with no goal: greedy decoding (1 beam, the least decoding
+   work any setting of ``generate`` asks for) in the fast setting's precision, and Whisper's encoder alone
+   (it always reads a 30-second window, whatever the clip's length): together they bound what decoding
+   settings can give on this CPU.
 3. **Text batching** (notebook 01): 256 validation sentences through the sentiment pipeline one at a time,
    in batches of 32 as they come, and in batches of 32 sorted by length. Goal: sorted ≥ 2x one at a time.
 4. **Speech batching** (notebook 01): 8 clips one at a time against ``batch_size=8``. No goal: reported.
@@ -183,9 +186,12 @@ def bench_reference(repeats: int) -> dict[str, Any]:
 
 def bench_asr(repeats: int) -> dict[str, Any]:
     """Notebook 01's comparison over all 24 kit clips: 5 beams in float32 (the v5 pipeline's default) against
-    2 beams with the encoder in bfloat16 (float32 where bfloat16 does not pay on this CPU)."""
+    2 beams with the encoder in bfloat16 (float32 where bfloat16 does not pay on this CPU). Greedy decoding and
+    the encoder alone, both in the fast setting's precision, are timed too: the bound on what any decoding
+    setting can give here, and the share of a clip no decoding setting touches."""
     from contextlib import nullcontext
 
+    import torch
     from transformers import pipeline
 
     from helpers.device import cpu_bf16, in_bfloat16
@@ -197,10 +203,20 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
     native = cpu_bf16()[0]  # the verdict itself is in the machine section (facts["bfloat16"])
     fast_label = "2 beams, encoder in bfloat16" if native else "2 beams (float32: bfloat16 does not pay here)"
+    fast_context = (lambda: in_bfloat16(recognizer.model.get_encoder())) if native else nullcontext
     settings: dict[str, tuple[dict[str, int], Callable[[], Any]]] = {
         "default": ({}, nullcontext),
-        "fast": ({"num_beams": 2}, (lambda: in_bfloat16(recognizer.model.get_encoder())) if native else nullcontext),
+        "fast": ({"num_beams": 2}, fast_context),
+        "greedy": ({"num_beams": 1}, fast_context),
     }
+    features = [
+        recognizer.feature_extractor(c, sampling_rate=RATE, return_tensors="pt").input_features for c in clips
+    ]
+
+    def encode() -> None:
+        with fast_context(), torch.inference_mode():
+            for f in features:
+                recognizer.model.get_encoder()(f)
 
     def transcribe(name: str) -> list[str]:
         kwargs, context = settings[name]
@@ -209,23 +225,33 @@ def bench_asr(repeats: int) -> dict[str, Any]:
 
     recognizer(clips[0])  # warm-up
     seconds: dict[str, list[float]] = {name: [] for name in settings}
+    encoder_seconds: list[float] = []
     texts: dict[str, list[str]] = {}
-    speedups = []
     for r in range(repeats):
-        log(f"speech, repetition {r + 1} of {repeats}: {len(clips)} clips one at a time, 5 beams and {fast_label}")
+        log(f"speech, repetition {r + 1} of {repeats}: {len(clips)} clips one at a time, 5 beams, {fast_label}, "
+            "greedy, and the encoder alone")
         for name in settings:
             timing = measure(lambda: transcribe(name), n=len(clips))
             seconds[name].append(timing.seconds)
             texts[name] = timing.result
-        speedups.append(seconds["default"][-1] / seconds["fast"][-1])
+        encoder_seconds.append(measure(encode, n=len(clips)).seconds)
+    default = seconds["default"]
     return {
         "clips": len(clips),
         "audio_seconds": round(audio_seconds, 1),
-        "settings": {"default": "5 beams, float32 (the pipeline's default)", "fast": fast_label},
-        "speedup": spread(speedups),
+        "settings": {
+            "default": "5 beams, float32 (the pipeline's default)",
+            "fast": fast_label,
+            "greedy": "greedy (1 beam)" + (", encoder in bfloat16" if native else ", float32"),
+        },
+        "speedup": spread([d / f for d, f in zip(default, seconds["fast"])]),
+        "greedy_speedup": spread([d / g for d, g in zip(default, seconds["greedy"])]),
+        "encoder_share": spread([e / d for e, d in zip(encoder_seconds, default)]),
+        "encoder_ms": spread([e / len(clips) * 1000 for e in encoder_seconds]),
         **{f"{name}_rtf": spread([s / audio_seconds for s in seconds[name]]) for name in settings},
         **{f"{name}_wer": word_error_rate(texts[name], references) for name in settings},
         "changed_transcripts": sum(a != b for a, b in zip(texts["default"], texts["fast"])),
+        "greedy_changed_transcripts": sum(a != b for a, b in zip(texts["default"], texts["greedy"])),
     }
 
 
@@ -340,6 +366,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             (f"Speech: real-time factor, {a['settings']['default']}", share(a["default_rtf"]), "", ""),
             (f"Speech: real-time factor, {a['settings']['fast']}", share(a["fast_rtf"]), "", ""),
         ]
+        if "greedy_speedup" in a:
+            out += [
+                (f"Speech: {a['settings']['greedy']} vs {a['settings']['default']}: the least decoding work, the most "
+                 "any decoding setting gives here", ratio(a["greedy_speedup"]), "", ""),
+                (f"Speech: WER, {a['settings']['greedy']}", f"{a['greedy_wer']:.4f} "
+                 f"({a['greedy_changed_transcripts']} of {a['clips']} transcripts changed)", "", ""),
+                ("Speech: the encoder alone (a 30-second window for every clip), ms a clip and share of a 5-beam clip",
+                 f"{a['encoder_ms'].median:.0f} ms; {share(a['encoder_share'])}", "", ""),
+            ]
     if "text" in results:
         x = results["text"]
         out += [

@@ -103,3 +103,24 @@ def test_the_reference_is_reported_without_a_goal(bench):
     shown = {figure: (value, goal) for figure, value, goal, _ in bench.rows(data)}
     assert shown["Reference: its held-out test accuracy"] == ("0.826 (0.822–0.830)", "")
     assert shown["Reference: test / IMDB accuracy by seed"] == ("42: 0.822 / 0.740, 43: 0.830 / 0.750", "")
+
+
+def test_the_speech_bound_is_reported_without_a_goal(bench):
+    data = results([13.0], 0.835, [1.5, 1.52, 1.49], 0.07, [2.3])
+    data["asr"].update(
+        settings={"default": "5 beams", "fast": "2 beams", "greedy": "greedy (1 beam), float32"},
+        clips=24,
+        greedy_speedup=spread([1.87, 1.9, 1.8]),
+        greedy_wer=0.1216,
+        greedy_changed_transcripts=6,
+        encoder_ms=spread([170.0, 171.0, 168.0]),
+        encoder_share=spread([0.29, 0.28, 0.3]),
+    )
+    shown = {figure: (value, goal, verdict) for figure, value, goal, verdict in bench.rows(data)}
+    bound = [figure for figure in shown if figure.startswith("Speech: greedy (1 beam), float32 vs 5 beams")]
+    assert len(bound) == 1 and shown[bound[0]] == ("×1.87 (×1.80–×1.90)", "", ""), shown
+    assert shown["Speech: WER, greedy (1 beam), float32"] == ("0.1216 (6 of 24 transcripts changed)", "", "")
+    encoder = [value for figure, (value, _, _) in shown.items() if figure.startswith("Speech: the encoder alone")]
+    assert encoder == ["170 ms; 0.290 (0.280–0.300)"], shown
+    # the goal rows are unchanged by the extra figures
+    assert verdicts(bench, data)["Speech: 2 beams vs 5 beams"] == "NOT met"
