@@ -86,6 +86,7 @@ def test_a_base64_audio_player_is_sanitized_in_linear_time():
     blob = base64.b64encode(random.Random(0).randbytes(80_000)).decode()
     player = f'<audio controls="controls"><source src="data:audio/wav;base64,{blob}" type="audio/wav" /></audio>'
     assert player.count("/") > 1000
+    sanitize("")  # imports nbval and compiles the rules outside the clock
     start = time.perf_counter()
     assert sanitize(player) == player  # nothing in it varies between runs
     assert time.perf_counter() - start < 0.5
