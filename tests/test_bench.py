@@ -105,22 +105,35 @@ def test_the_reference_is_reported_without_a_goal(bench):
     assert shown["Reference: test / IMDB accuracy by seed"] == ("42: 0.822 / 0.740, 43: 0.830 / 0.750", "")
 
 
-def test_the_speech_bound_is_reported_without_a_goal(bench):
+def test_the_speech_figures_pair_each_repetition(bench):
+    """5 beams took 30, 33, 36 s over 24 clips; 2 beams 20, 20, 20 s; greedy 15, 16.5, 18 s; features and encoder
+    7.2, 7.2, 9 s: each ratio is of the same repetition's timings, so greedy is x2 in every repetition."""
+    seconds = {"default": [30.0, 33.0, 36.0], "fast": [20.0, 20.0, 20.0], "greedy": [15.0, 16.5, 18.0],
+               "fixed": [7.2, 7.2, 9.0]}
+    figures = bench.asr_figures(seconds, clips=24, audio_seconds=72.0)
+    assert (figures["speedup"].median, figures["speedup"].low, figures["speedup"].high) == (1.65, 1.5, 1.8)
+    assert (figures["greedy_speedup"].low, figures["greedy_speedup"].high) == (2.0, 2.0)
+    assert (figures["fixed_ms"].median, figures["fixed_ms"].high) == (300.0, 375.0)
+    assert [round(x, 4) for x in (figures["fixed_share"].low, figures["fixed_share"].high)] == [0.2182, 0.25]
+    assert figures["default_rtf"].median == 33.0 / 72.0 and figures["greedy_rtf"].low == 15.0 / 72.0
+
+
+def test_the_fewest_beams_and_the_fixed_part_are_reported_without_a_goal(bench):
     data = results([13.0], 0.835, [1.5, 1.52, 1.49], 0.07, [2.3])
     data["asr"].update(
-        settings={"default": "5 beams", "fast": "2 beams", "greedy": "greedy (1 beam), float32"},
+        settings={"default": "5 beams", "fast": "2 beams", "greedy": "1 beam (greedy), float32",
+                  "fixed": "features and encoder alone, float32"},
         clips=24,
-        greedy_speedup=spread([1.87, 1.9, 1.8]),
         greedy_wer=0.1216,
         greedy_changed_transcripts=6,
-        encoder_ms=spread([170.0, 171.0, 168.0]),
-        encoder_share=spread([0.29, 0.28, 0.3]),
+        **bench.asr_figures({"default": [30.0, 33.0, 36.0], "fast": [20.0, 20.0, 24.0], "greedy": [15.0, 16.5, 18.0],
+                             "fixed": [7.2, 7.2, 9.0]}, clips=24, audio_seconds=72.0),
     )
     shown = {figure: (value, goal, verdict) for figure, value, goal, verdict in bench.rows(data)}
-    bound = [figure for figure in shown if figure.startswith("Speech: greedy (1 beam), float32 vs 5 beams")]
-    assert len(bound) == 1 and shown[bound[0]] == ("×1.87 (×1.80–×1.90)", "", ""), shown
-    assert shown["Speech: WER, greedy (1 beam), float32"] == ("0.1216 (6 of 24 transcripts changed)", "", "")
-    encoder = [value for figure, (value, _, _) in shown.items() if figure.startswith("Speech: the encoder alone")]
-    assert encoder == ["170 ms; 0.290 (0.280–0.300)"], shown
+    assert shown["Speech: 1 beam (greedy), float32 vs 5 beams (fewest beams; no goal)"] == ("×2.00 (×2.00–×2.00)", "", "")
+    assert shown["Speech: WER, 1 beam (greedy), float32"] == ("0.1216 (6 of 24 transcripts changed)", "", "")
+    assert shown["Speech: features and encoder alone, float32 (a 30-second window per clip), ms a clip"] == (
+        "300 ms (300–375 ms)", "", "")
+    assert shown["Speech: features and encoder alone, float32, share of a 5-beam clip"] == ("0.240 (0.218–0.250)", "", "")
     # the goal rows are unchanged by the extra figures
     assert verdicts(bench, data)["Speech: 2 beams vs 5 beams"] == "NOT met"
