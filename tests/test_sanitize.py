@@ -41,6 +41,30 @@ def test_the_bf16_verdict_of_either_kind_of_cpu_compares_equal(monkeypatch):
     assert sanitize(lines[0] + "epoch 1: accuracy 0.815") != sanitize(lines[1] + "epoch 1: accuracy 0.795")
 
 
+def test_bf16_forced_on_compares_equal_to_a_measured_verdict(monkeypatch):
+    import torch
+
+    import helpers.device
+    from helpers.profiles import CPU_FAST, training_precision
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setattr(helpers.device, "bf16_matmul_speedup", lambda repeats=5: 0.54)
+    lines = []
+    for forced in (None, "1"):
+        if forced:
+            monkeypatch.setenv("QUICKTOUR_CPU_BF16", forced)
+        else:
+            monkeypatch.delenv("QUICKTOUR_CPU_BF16", raising=False)
+        precision, why = training_precision(CPU_FAST, "cpu")
+        lines.append(f"mixed precision: {precision or 'off (float32)'}: {why}\n")
+        lines.append(why + "\n")  # notebook 01 prints the verdict alone
+    assert "QUICKTOUR_CPU_BF16=1 turns it on" in lines[2], lines
+    assert sanitize(lines[0]) == sanitize(lines[2]) and sanitize(lines[1]) == sanitize(lines[3]), lines
+    # turning it off stays visible: notebook 06 pins its script run to float32 and says so
+    assert "QUICKTOUR_CPU_BF16=0" in sanitize("mixed precision: off (float32): QUICKTOUR_CPU_BF16=0 turns it off")
+
+
 @pytest.mark.parametrize(
     ("stored", "fresh"),
     [("label: NEGATIVE, with score: 0.681", "label: NEGATIVE, with score: 0.6812"),
