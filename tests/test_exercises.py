@@ -47,8 +47,11 @@ def test_no_solution_appears_in_the_lesson(lesson):
         solution = [line.strip() for line in answers[number]["solution"].splitlines()]
         new = [line for line in solution if line and not line.startswith("#") and line not in given]
         assert new, f"exercise {number}: the solution adds nothing to the stub"
-        # the line that computes the answer appears nowhere in the lesson
-        key = [line for line in new if line.startswith(f"{variable} =")]
+        # the line that computes the answer appears nowhere in the lesson: an assignment, or for an answer that is a
+        # function, its def and return lines
+        defined = any(line.startswith(f"def {variable}(") for line in new)
+        key = [line for line in new
+               if line.startswith(f"{variable} =") or (defined and line.startswith((f"def {variable}(", "return ")))]
         assert key, f"exercise {number}: the solution never assigns {variable}"
         shown = [line for line in key if line in lesson_code]
         assert not shown, f"{lesson.name}, exercise {number}: the solution appears in the lesson: {shown}"

@@ -5,15 +5,23 @@ scripts/make_solutions.py turns them into the solutions notebook; the mistake mu
 # %% exercise 1 solution
 import math
 
-expected_steps = math.ceil(len(dataset["train"]) / profile.batch_size) * profile.epochs
-expected_steps
+
+def optimizer_steps(rows, batch_size, epochs):
+    return math.ceil(rows / batch_size) * epochs
+
+
+optimizer_steps(len(dataset["train"]), profile.batch_size, math.ceil(profile.epochs))
 
 # %% exercise 1 mistake
-expected_steps = len(dataset["train"]) // profile.batch_size * profile.epochs  # rounds the last batch away
+optimizer_steps = lambda rows, batch_size, epochs: rows // batch_size * epochs  # rounds the last batch away
 
 # %% exercise 2 solution
-my_accuracy = float(np.mean(prediction.predictions.argmax(axis=-1) == prediction.label_ids))
-round(my_accuracy, 4)
+lengths = np.array([len(ids) for ids in dataset["test"]["input_ids"]])
+long = lengths > 30
+long_accuracy = float(np.mean(prediction.predictions.argmax(axis=-1)[long] == prediction.label_ids[long]))
+all_accuracy = float(np.mean(prediction.predictions.argmax(axis=-1) == prediction.label_ids))
+print(f"{long.sum()} of {len(lengths)} test sentences have more than 30 tokens, accuracy {long_accuracy:.3f}; "
+      f"all {len(lengths)} test sentences: accuracy {all_accuracy:.3f}")
 
 # %% exercise 2 mistake
-my_accuracy = float(np.sum(prediction.predictions.argmax(axis=-1) == prediction.label_ids))  # a count
+long_accuracy = float(np.mean(prediction.predictions.argmax(axis=-1) == prediction.label_ids))  # every sentence
