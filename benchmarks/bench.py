@@ -202,13 +202,13 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
     native = cpu_bf16()[0]  # the verdict itself is in the machine section (facts["bfloat16"])
     fast_label = "2 beams, encoder in bfloat16" if native else "2 beams (float32: bfloat16 does not pay here)"
-    fast_context = (lambda: in_bfloat16(recognizer.model.get_encoder())) if native else nullcontext
+    encoder = recognizer.model.get_encoder()
+    fast_context = (lambda: in_bfloat16(encoder)) if native else nullcontext
     settings: dict[str, tuple[dict[str, int], Callable[[], Any]]] = {
         "default": ({}, nullcontext),
         "fast": ({"num_beams": 2}, fast_context),
         "greedy": ({"num_beams": 1}, fast_context),
     }
-    encoder = recognizer.model.get_encoder()
 
     def fixed_part() -> None:
         """What every clip costs whatever the decoding: log-mel features of a 30-second window, and the encoder."""
