@@ -18,8 +18,9 @@ optimizer_steps = lambda rows, batch_size, epochs: rows // batch_size * epochs  
 # %% exercise 2 solution
 lengths = np.array([len(ids) for ids in dataset["test"]["input_ids"]])
 long = lengths > 30
-long_accuracy = float(np.mean(prediction.predictions.argmax(axis=-1)[long] == prediction.label_ids[long]))
-all_accuracy = float(np.mean(prediction.predictions.argmax(axis=-1) == prediction.label_ids))
+predicted = prediction.predictions.argmax(axis=-1)
+long_accuracy = float(np.mean(predicted[long] == prediction.label_ids[long]))
+all_accuracy = float(np.mean(predicted == prediction.label_ids))
 print(f"{long.sum()} of {len(lengths)} test sentences have more than 30 tokens, accuracy {long_accuracy:.3f}; "
       f"all {len(lengths)} test sentences: accuracy {all_accuracy:.3f}")
 
