@@ -53,8 +53,10 @@ def measure(run: Callable[[], Any], n: int, label: str = "run") -> Timing:
     return Timing(label=label, n=n, seconds=time.perf_counter() - start, result=result)
 
 
-def speedup(slow: Timing, fast: Timing) -> str:
+def speedup(slow: Timing, fast: Timing, unit: str = "examples") -> str:
     """One line comparing two timings: how many times more examples per second ``fast`` handles.
+
+    ``unit`` names what the timings counted (``n``), e.g. ``"tokens"`` for text generation.
 
     A timing of zero seconds (too fast for the clock) cannot be compared: the line says so
     instead of printing a meaningless ratio.
@@ -67,7 +69,7 @@ def speedup(slow: Timing, fast: Timing) -> str:
             "time more examples"
         )
     ratio = fast.examples_per_second / slow.examples_per_second
-    return f"{fast.label} handles ×{ratio:.2f} the examples per second of {slow.label}"
+    return f"{fast.label} handles ×{ratio:.2f} the {unit} per second of {slow.label}"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,13 @@ def test_measure_rejects_a_non_callable():
 def test_speedup_ratio():
     slow, fast = Timing("single", 10, 2.0), Timing("batched", 10, 0.5)
     assert "×4.00" in speedup(slow, fast)
+    assert "the examples per second" in speedup(slow, fast)
+
+
+def test_speedup_names_the_unit_counted():
+    slow, fast = Timing("without the cache", 64, 0.4), Timing("with the cache", 64, 0.1)
+    line = speedup(slow, fast, unit="tokens")
+    assert "×4.00 the tokens per second" in line and "examples" not in line
 
 
 def test_seeds_make_torch_repeatable():

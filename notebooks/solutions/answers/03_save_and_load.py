@@ -14,10 +14,10 @@ tokenizer_files = sorted(str(p) for p in tokenizer_dir.iterdir())  # paths, not 
 
 # %% exercise 2 solution
 small_dir = Path("outputs/03_small_shards")
-model.save_pretrained(small_dir, max_shard_size=model.num_parameters() * 4 // 4)
+model.save_pretrained(small_dir, max_shard_size=model.num_parameters() * 4 // 10)
 n_shards = len(list(small_dir.glob("model-*-of-*.safetensors")))
 n_shards
 
 # %% exercise 2 mistake
-model.save_pretrained(small_dir, max_shard_size=model.num_parameters() * 4 // 4)
+model.save_pretrained(small_dir, max_shard_size=model.num_parameters() * 4 // 10)
 n_shards = len(list(small_dir.iterdir()))  # every file, not only the shards
