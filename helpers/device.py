@@ -24,12 +24,17 @@ def pick_device() -> tuple[str, str]:
 
 
 def mixed_precision(device: str) -> str | None:
-    """The mixed-precision mode Trainer/Accelerate should use on ``device``: "bf16", "fp16" or None."""
+    """The mixed-precision mode Trainer/Accelerate should use on ``device``: "bf16", "fp16" or None.
+
+    bf16 only on a GPU that computes it natively (NVIDIA Ampere or newer). Older GPUs such as Colab's
+    free T4 only emulate bfloat16 (``torch.cuda.is_bf16_supported()`` still says yes there, since its
+    default counts emulation), so they get fp16, which their tensor cores run.
+    """
     if device != "cuda":
         return None
     import torch
 
-    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"
 
 
 #: bfloat16 must be at least this many times faster than float32 on a matrix product for ``cpu_bf16`` to say yes.

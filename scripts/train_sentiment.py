@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=None, help="effective batch size, summed over all processes (default: the profile's)")
     parser.add_argument("--max-per-device", type=int, default=None, help="largest batch one process may take; the rest is gradient accumulation")
     parser.add_argument("--train-rows", type=int, default=None, help="train on the first N rows of the shuffled train split (a slice)")
-    parser.add_argument("--eval-rows", type=int, default=None, help="evaluate on the first N rows of the validation split")
+    parser.add_argument("--eval-rows", type=int, default=None, help="evaluate on N rows of the validation split, drawn at random with --seed")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/train_sentiment"), help="checkpoints, model/ and metrics.json")
     parser.add_argument("--save-steps", type=int, default=10, help="write a checkpoint every N optimizer steps")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output-dir")
@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.train_rows:
         train = train.select(range(min(args.train_rows, len(train))))
     evaluation = data["validation"]
-    if args.eval_rows:
-        evaluation = evaluation.select(range(min(args.eval_rows, len(evaluation))))
+    if args.eval_rows:  # drawn at random: the Hub's rotten_tomatoes lists a split's positive sentences first
+        evaluation = evaluation.shuffle(seed=args.seed).select(range(min(args.eval_rows, len(evaluation))))
     tokenizer = AutoTokenizer.from_pretrained(model_name)
 
     def tokenize(batch: dict) -> dict:

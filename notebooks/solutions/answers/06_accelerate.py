@@ -3,14 +3,14 @@
 scripts/make_solutions.py turns them into the solutions notebook; the mistake must be refused by the check."""
 
 # %% exercise 1 solution
-accumulation_steps = 32 // (4 * 4)
+accumulation_steps = 64 // (8 * 2)
 accumulation_steps
 
 # %% exercise 1 mistake
-accumulation_steps = 32 // 4  # splits the batch over the processes, forgets the per-device limit
+accumulation_steps = 64 // 8  # splits the batch over the processes, forgets the per-device limit
 
 # %% exercise 2 solution
-test_rows = dataset["test"].select(range(200)).map(tokenize, batched=True).remove_columns(["text"])
+test_rows = dataset["test"].shuffle(seed=42).select(range(200)).map(tokenize, batched=True).remove_columns(["text"])
 test_loader = accelerator.prepare(DataLoader(test_rows, batch_size=64, collate_fn=data_collator))
 model.eval()
 correct = total = 0
