@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
 # Install the Debian packages listed in apt-packages.txt that are not installed yet.
-# Needs root (or sudo). Prints what it does; does nothing when all are present.
+#   --notebooks  only the [notebooks] section: what the notebooks use (the Colab set-up cell passes it)
+#   --list       print the packages that would be considered, one per line, and install nothing
+# Needs root (or sudo) to install. Prints what it does; does nothing when all are present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-missing=()
-while read -r pkg; do
-  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+only_notebooks=0
+list=0
+for arg in "$@"; do
+  case "$arg" in
+    --notebooks) only_notebooks=1 ;;
+    --list) list=1 ;;
+    *) echo "install-system-deps.sh: unknown option $arg (use --notebooks, --list)" >&2; exit 2 ;;
+  esac
+done
+wanted=()
+section=""
+while read -r line; do
+  if [[ "$line" =~ ^#\ \[([a-z]+)\] ]]; then section="${BASH_REMATCH[1]}"; continue; fi
+  [[ -z "$line" || "$line" == \#* ]] && continue
+  [[ $only_notebooks -eq 1 && "$section" != "notebooks" ]] && continue
+  wanted+=("$line")
 done < apt-packages.txt
+if [[ $list -eq 1 ]]; then
+  printf '%s\n' "${wanted[@]}"
+  exit 0
+fi
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "system packages: all present"
   exit 0

@@ -6,8 +6,11 @@
 - Navigation and badge go into the lesson's first markdown cell, between ``<!-- chrome -->`` and
   ``<!-- /chrome -->`` (HTML comments: invisible in Jupyter and on GitHub).
 - The Colab set-up cell is the code cell whose metadata says ``{"quicktour": {"chrome": "colab"}}``.
-  It installs the Debian packages of ``apt-packages.txt`` and the Python packages of ``pyproject.toml``
-  (one list, shared with ``pip install -e .``), keeps Colab's own torch, and fails loudly with pip's error.
+  It installs the ``[notebooks]`` section of ``apt-packages.txt`` (Colab runs Ubuntu, where some of the
+  development packages have other names) and the Python packages of ``pyproject.toml`` (one list, shared
+  with ``pip install -e .``), keeps Colab's own torch, fails loudly with pip's error, and sets
+  ``QUICKTOUR_MODE=hub`` unless the learner set a mode: Colab is online, and a slow first Hub check must
+  not send a session that has no offline kit into offline mode.
 
 ``REPOSITORY`` is the one place that names the repository. Solutions notebooks copy the Colab cell from
 their lesson (``scripts/make_solutions.py``).
@@ -29,12 +32,16 @@ START, END = "<!-- chrome -->", "<!-- /chrome -->"
 BLOCK = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
 
 COLAB_CELL = '''# Colab / set-up cell, written by scripts/notebook_chrome.py. On Google Colab it fetches this project and
-# installs what Colab lacks: the Debian packages of apt-packages.txt (espeak-ng), then the Python packages of
-# pyproject.toml, keeping Colab's own torch. On your own machine (after `make setup`) it does nothing.
+# installs what Colab lacks: the notebooks' Debian packages from apt-packages.txt (espeak-ng), then the Python
+# packages of pyproject.toml, keeping Colab's own torch; and it picks the online mode (Colab has no offline kit).
+# On your own machine (after `make setup`) it does nothing.
 import sys
 
 if "google.colab" in sys.modules:
+    import os
     import subprocess
+
+    os.environ.setdefault("QUICKTOUR_MODE", "hub")  # set QUICKTOUR_MODE yourself first to choose otherwise
 
     HOME = "/content/{name}"
 
@@ -44,7 +51,7 @@ if "google.colab" in sys.modules:
             raise RuntimeError(f"{{' '.join(command)}} failed:\\n{{done.stdout[-2000:]}}\\n{{done.stderr[-4000:]}}")
 
     run("bash", "-c", f"[ -d {{HOME}} ] || git clone --quiet --depth 1 https://github.com/{repository} {{HOME}}")
-    run("bash", f"{{HOME}}/scripts/install-system-deps.sh")
+    run("bash", f"{{HOME}}/scripts/install-system-deps.sh", "--notebooks")
     import torch  # Colab's CUDA build: pinned below so that pip keeps it
 
     run(sys.executable, "-m", "pip", "install", "--quiet", "-e", HOME, f"torch=={{torch.__version__}}")

@@ -37,6 +37,21 @@ def test_the_colab_cell_is_plain_python_installing_from_the_shared_lists():
     compile(cell, "colab-cell", "exec")  # no IPython magics: it fails loudly instead of `!pip` carrying on
     assert "install-system-deps.sh" in cell and '"-e", HOME' in cell and "torch=={torch.__version__}" in cell
     assert chrome.REPOSITORY in cell
+    assert 'install-system-deps.sh", "--notebooks")' in cell  # Colab's Ubuntu has no Debian `chromium` package
+    assert 'os.environ.setdefault("QUICKTOUR_MODE", "hub")' in cell
+
+
+def test_the_notebooks_section_of_the_system_packages_is_what_the_notebooks_need():
+    def listed(*options):
+        done = subprocess.run(["bash", str(ROOT / "scripts" / "install-system-deps.sh"), "--list", *options],
+                              capture_output=True, text=True, check=True)
+        return done.stdout.split()
+
+    everything, notebooks = listed(), listed("--notebooks")
+    assert notebooks == ["espeak-ng"]
+    assert set(notebooks) < set(everything) and {"chromium", "chromium-driver", "git", "make"} <= set(everything)
+    bad = subprocess.run(["bash", str(ROOT / "scripts" / "install-system-deps.sh"), "--nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown option" in bad.stderr
 
 
 def test_a_hand_edit_is_caught_and_rewriting_is_idempotent(tmp_path, monkeypatch):

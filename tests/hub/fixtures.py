@@ -262,10 +262,21 @@ def tiny_distilbert_config(**overrides: Any) -> Any:
     return DistilBertConfig(**settings)
 
 
-def _save_tokenizer(tokenizer: Any, vocab: Path, out: Path) -> None:
-    """tokenizer.json + tokenizer_config.json, and vocab.txt as the real repositories ship it."""
+#: tokenizer_config.json of the two DistilBERT repositories as the Hub serves them (files from 2019, before
+#: tokenizer_config.json named a class; as recalled when this was written, not checkable from here). With no
+#: ``tokenizer_class``, v5's AutoTokenizer goes by config.json's model_type: ``distilbert`` maps to
+#: BertTokenizer, which also returns ``token_type_ids`` (DistilBertTokenizer, which save_pretrained would name,
+#: does not).
+DISTILBERT_TOKENIZER_CONFIG = {"do_lower_case": True, "model_max_length": 512}
+
+
+def _save_tokenizer(tokenizer: Any, vocab: Path, out: Path, config: Mapping[str, Any] | None = None) -> None:
+    """tokenizer.json + tokenizer_config.json (``config`` in place of the one written, if given), and vocab.txt
+    as the real repositories ship it."""
     tokenizer.save_pretrained(str(out))
     shutil.copyfile(vocab, out / "vocab.txt")
+    if config is not None:
+        (out / "tokenizer_config.json").write_text(json.dumps(dict(config), indent=2) + "\n")
 
 
 def build_sst2_model(out: Path, vocab: Path) -> None:
@@ -279,7 +290,7 @@ def build_sst2_model(out: Path, vocab: Path) -> None:
         finetuning_task="sst-2", output_past=True,
     )  # fmt: skip
     _save_model(DistilBertForSequenceClassification(config), out)
-    _save_tokenizer(distilbert_tokenizer(vocab), vocab, out)
+    _save_tokenizer(distilbert_tokenizer(vocab), vocab, out, DISTILBERT_TOKENIZER_CONFIG)
     (out / "README.md").write_text(
         model_card(
             SST2_MODEL,
@@ -298,7 +309,7 @@ def build_distilbert_mlm(out: Path, vocab: Path) -> None:
     _seeded()
     config = tiny_distilbert_config(architectures=["DistilBertForMaskedLM"])
     _save_model(DistilBertForMaskedLM(config), out)
-    _save_tokenizer(distilbert_tokenizer(vocab), vocab, out)
+    _save_tokenizer(distilbert_tokenizer(vocab), vocab, out, DISTILBERT_TOKENIZER_CONFIG)
     (out / "README.md").write_text(
         model_card(
             DISTILBERT_MODEL,
