@@ -86,15 +86,16 @@ def training_precision(profile: TrainingProfile, device: str) -> tuple[str | Non
     """The mixed precision a run of ``profile`` uses on ``device`` ("bf16", "fp16" or None for float32),
     and why, in words. For ``TrainingArguments(bf16=..., fp16=...)``.
 
-    A CUDA GPU: bf16 where it computes bfloat16 natively (Ampere or newer), else fp16 (e.g. Colab's T4). A CPU: bf16 autocast only if the profile asks for it
-    and bfloat16 measures faster than float32 on this CPU (``helpers.device.cpu_bf16``). Anything else: float32.
+    A CUDA GPU: bf16 where it computes bfloat16 natively (Ampere or newer), else fp16 (e.g. Colab's T4). A CPU:
+    bf16 autocast only if the profile asks for it and bfloat16 measures faster than float32 on this CPU
+    (``helpers.device.cpu_bf16``). Anything else: float32.
     """
     from helpers.device import cpu_bf16, mixed_precision
 
     if device == "cuda":
         mode = mixed_precision(device)
-        native = "" if mode == "bf16" else " (this GPU has no native bfloat16)"
-        return mode, f"a CUDA GPU: {mode} autocast{native}, the weights stay float32"
+        why_not_bf16 = "" if mode == "bf16" else " (this GPU has no native bfloat16)"
+        return mode, f"a CUDA GPU: {mode} autocast{why_not_bf16}, the weights stay float32"
     if device == "cpu" and profile.cpu_bf16:
         native, why = cpu_bf16()
         return ("bf16" if native else None), why

@@ -42,15 +42,16 @@ def test_the_colab_cell_is_plain_python_installing_from_the_shared_lists():
 
 
 def test_the_notebooks_section_of_the_system_packages_is_what_the_notebooks_need():
+    script = str(ROOT / "scripts" / "install-system-deps.sh")
+
     def listed(*options):
-        done = subprocess.run(["bash", str(ROOT / "scripts" / "install-system-deps.sh"), "--list", *options],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(["bash", script, "--list", *options], capture_output=True, text=True, check=True)
         return done.stdout.split()
 
     everything, notebooks = listed(), listed("--notebooks")
     assert notebooks == ["espeak-ng"]
     assert set(notebooks) < set(everything) and {"chromium", "chromium-driver", "git", "make"} <= set(everything)
-    bad = subprocess.run(["bash", str(ROOT / "scripts" / "install-system-deps.sh"), "--nope"], capture_output=True, text=True)
+    bad = subprocess.run(["bash", script, "--nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown option" in bad.stderr
 
 
