@@ -70,7 +70,12 @@ def resolve(name: str, *, quiet: bool = False) -> str:
     if not mode.forced and _in_hf_cache(entry, name):
         return _say(name, f"local Hugging Face cache ({mode.reason})", quiet)
     path = component_dir(entry.component)
-    record = _kit_record(name, entry, path)
+    try:
+        record = _kit_record(name, entry, path)
+    except KitMissingError as exc:
+        if mode.forced:
+            raise
+        raise KitMissingError(f"{exc}\n{_auto_offline_hint(mode.reason)}") from None
     note = f"offline kit: {entry.substitute}"
     accuracy = record.get("facts", {}).get("test_accuracy")
     if accuracy is not None:
@@ -79,6 +84,19 @@ def resolve(name: str, *, quiet: bool = False) -> str:
         note += f"; NOTE: {entry.caveat}"
     _say(name, f"kit:{path.relative_to(kit_root()).as_posix()} ({note})", quiet)
     return str(path)
+
+
+def _auto_offline_hint(reason: str) -> str:
+    """What to do when the mode went offline by itself (``reason``) and the kit is not built.
+
+    A learner online whose first Hub check failed (a slow network, a proxy) did not choose offline:
+    say how to insist on the Hub instead of building the kit.
+    """
+    return (
+        f"This session went offline by itself ({reason}). If you are online, set "
+        f"{MODE_VARIABLE}=hub before helpers.setup() (in a notebook: "
+        f"os.environ[{MODE_VARIABLE!r}] = 'hub'), restart the kernel and run from the top."
+    )
 
 
 def _shown(name: str) -> str:

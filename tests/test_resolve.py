@@ -80,6 +80,21 @@ def test_missing_kit_says_make_kit(fresh_mode, empty_kit, monkeypatch):
         resolve(SENTIMENT)
 
 
+def test_missing_kit_after_an_automatic_offline_says_how_to_insist_on_the_hub(fresh_mode, empty_kit):
+    fresh_mode(False, "timed out after 3 s")
+    with pytest.raises(KitMissingError) as info:
+        resolve(SENTIMENT)
+    message = str(info.value)
+    assert "make kit" in message and "QUICKTOUR_MODE=hub" in message and "timed out after 3 s" in message
+
+
+def test_missing_kit_in_forced_offline_mode_gives_no_hub_hint(fresh_mode, empty_kit, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    with pytest.raises(KitMissingError) as info:
+        resolve(SENTIMENT)
+    assert "QUICKTOUR_MODE=hub" not in str(info.value)
+
+
 def test_caveat_is_shown_for_the_multilingual_stand_in(fresh_mode, empty_kit, monkeypatch, capsys):
     monkeypatch.setenv("QUICKTOUR_MODE", "offline")
     fake_part("sentiment")
