@@ -10,8 +10,9 @@ in the same run, each the median of ``--repeats`` repetitions, printed with its 
    The first repetition trains with seed 42 (the kit's), the next with 43, 44, ...: the accuracy's spread is
    the spread over seeds.
 2. **Speech** (notebook 01): the kit's Whisper tiny.en on the kit's 24 clips, one clip at a time, with the
-   pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder in bfloat16
-   (where bfloat16 pays on this CPU: ``helpers.device.cpu_bf16``). Real-time factor and WER of both.
+   pipeline's default decoding (beam search, 5 beams, float32) against 2 beams with the encoder and the
+   decoder's layers in bfloat16, the token embeddings and output projection in float32 (where bfloat16 pays
+   on this CPU: ``helpers.device.cpu_bf16``). Real-time factor and WER of both.
    Goal: ≥ 2x with WER ≤ 0.08. Also measured, with no goal, in the fast setting's precision: greedy decoding
    (1 beam, the fewest), and the log-mel features and encoder alone (a 30-second window whatever the clip's
    length), the part of every clip that no decoding setting changes.
@@ -185,7 +186,8 @@ def bench_reference(repeats: int) -> dict[str, Any]:
 
 def bench_asr(repeats: int) -> dict[str, Any]:
     """Notebook 01's comparison over all 24 kit clips: 5 beams in float32 (the v5 pipeline's default) against
-    2 beams with the encoder in bfloat16 (float32 where bfloat16 does not pay on this CPU). Greedy decoding and
+    2 beams with the encoder and the decoder's layers in bfloat16 (float32 where bfloat16 does not pay on this
+    CPU). Greedy decoding and
     the features and encoder alone, both in the fast setting's precision, are timed too: what the fewest beams
     give, and the share of a clip that no decoding setting touches."""
     from contextlib import nullcontext
@@ -193,7 +195,7 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     import torch
     from transformers import pipeline
 
-    from helpers.device import cpu_bf16, in_bfloat16
+    from helpers.device import cpu_bf16, decoder_layers, in_bfloat16
     from helpers.kit.evaluation import kit_speech, word_error_rate
     from helpers.kit.paths import component_dir
 
@@ -201,9 +203,11 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     audio_seconds = sum(len(c) for c in clips) / RATE
     recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
     native = cpu_bf16()[0]  # the verdict itself is in the machine section (facts["bfloat16"])
-    fast_label = "2 beams, encoder in bfloat16" if native else "2 beams (float32: bfloat16 does not pay here)"
+    fast_label = ("2 beams, encoder and decoder layers in bfloat16" if native
+                  else "2 beams (float32: bfloat16 does not pay here)")
     encoder = recognizer.model.get_encoder()
-    fast_context = (lambda: in_bfloat16(encoder)) if native else nullcontext
+    layers = decoder_layers(recognizer.model)
+    fast_context = (lambda: in_bfloat16(encoder, *layers)) if native else nullcontext
     settings: dict[str, tuple[dict[str, int], Callable[[], Any]]] = {
         "default": ({}, nullcontext),
         "fast": ({"num_beams": 2}, fast_context),
@@ -212,7 +216,7 @@ def bench_asr(repeats: int) -> dict[str, Any]:
 
     def fixed_part() -> None:
         """What every clip costs whatever the decoding: log-mel features of a 30-second window, and the encoder."""
-        with fast_context(), torch.inference_mode():
+        with (in_bfloat16(encoder) if native else nullcontext()), torch.inference_mode():
             for c in clips:
                 encoder(recognizer.feature_extractor(c, sampling_rate=RATE, return_tensors="pt").input_features)
 
@@ -233,7 +237,8 @@ def bench_asr(repeats: int) -> dict[str, Any]:
             seconds[name].append(timing.seconds)
             texts[name] = timing.result
         seconds["fixed"].append(measure(fixed_part, n=len(clips)).seconds)
-    precision = "encoder in bfloat16" if native else "float32"
+    precision = "encoder and decoder layers in bfloat16" if native else "float32"
+    fixed_precision = "encoder in bfloat16" if native else "float32"
     return {
         "clips": len(clips),
         "audio_seconds": round(audio_seconds, 1),
@@ -241,7 +246,7 @@ def bench_asr(repeats: int) -> dict[str, Any]:
             "default": "5 beams, float32 (the pipeline's default)",
             "fast": fast_label,
             "greedy": f"1 beam (greedy), {precision}",
-            "fixed": f"features and encoder alone, {precision}",
+            "fixed": f"features and encoder alone, {fixed_precision}",
         },
         **asr_figures(seconds, len(clips), audio_seconds),
         **{f"{name}_wer": word_error_rate(texts[name], references) for name in settings},

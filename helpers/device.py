@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 
@@ -130,18 +130,44 @@ def _to_dtype(value: Any, dtype: Any) -> Any:
 
 
 @contextmanager
-def in_bfloat16(module: Any) -> Iterator[Any]:
-    """Inside the ``with`` block, ``module`` holds its weights in bfloat16 and computes in bfloat16; what goes in
-    is converted to bfloat16 and what comes out back to float32, so the modules around it never notice.
-    Afterwards it holds exactly its old weights again (kept aside, not converted back).
+def in_bfloat16(*modules: Any) -> Iterator[Any]:
+    """Inside the ``with`` block, each of ``modules`` holds its weights in bfloat16 and computes in bfloat16; what
+    goes in is converted to bfloat16 and what comes out back to float32, so the modules around them never notice.
+    Afterwards each holds exactly its old weights again (kept aside, not converted back). Yields the first module.
 
-    Notebook 01 runs only Whisper's encoder this way: its decoder, which picks the words, stays in float32.
+    Notebook 01 runs Whisper's encoder and its decoder's layers this way (``decoder_layers``): the token embeddings
+    and the output projection, which scores every token of the vocabulary for beam search, stay in float32.
     Worth it only where bfloat16 is fast: a GPU, or a CPU where ``cpu_bf16`` measures that it pays.
+    Raises TypeError for something that is not a module, ValueError when none is given or one contains another.
     """
     import torch
 
-    if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"in_bfloat16 wants a torch.nn.Module (e.g. model.get_encoder()), not {type(module).__name__}")
+    if not modules:
+        raise ValueError("in_bfloat16 needs at least one module, e.g. in_bfloat16(model.get_encoder())")
+    for module in modules:
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(
+                f"in_bfloat16 wants torch.nn.Module objects (e.g. model.get_encoder()), not {type(module).__name__}"
+            )
+    for i, outer in enumerate(modules):
+        inside = {id(m) for m in outer.modules()}
+        for j, other in enumerate(modules):
+            if i != j and id(other) in inside:
+                raise ValueError(
+                    f"in_bfloat16: module {j + 1} ({type(other).__name__}) is part of module {i + 1} "
+                    f"({type(outer).__name__}): pass one or the other"
+                )
+    with ExitStack() as stack:
+        for module in modules:
+            stack.enter_context(_one_in_bfloat16(module))
+        yield modules[0]
+
+
+@contextmanager
+def _one_in_bfloat16(module: Any) -> Iterator[Any]:
+    """``in_bfloat16`` for one module."""
+    import torch
+
     tensors = dict(module.named_parameters())
     tensors.update(module.named_buffers())
     kept = {name: tensor.detach().clone() for name, tensor in tensors.items()}
@@ -157,6 +183,23 @@ def in_bfloat16(module: Any) -> Iterator[Any]:
         after.remove()
         for name, tensor in tensors.items():  # the same Parameter objects, their old dtype and values
             tensor.data = kept[name]
+
+
+def decoder_layers(model: Any) -> list[Any]:
+    """The blocks of an encoder-decoder model's decoder (Whisper: ``model.get_decoder().layers``), without its
+    token embeddings or output projection: what ``in_bfloat16`` may run in 16 bits while the scores stay in 32.
+
+    Raises TypeError for a model without a decoder, or a decoder whose blocks are not in a ``layers`` list.
+    """
+    get_decoder = getattr(model, "get_decoder", None)
+    decoder = get_decoder() if callable(get_decoder) else None
+    layers = getattr(decoder, "layers", None)
+    if decoder is None or layers is None:
+        raise TypeError(
+            f"decoder_layers wants an encoder-decoder model whose decoder keeps its blocks in `.layers` (Whisper, "
+            f"Bart, Speech2Text), not {type(model).__name__}: pass only its encoder to in_bfloat16 instead"
+        )
+    return list(layers)
 
 
 def fix_seeds(seed: int) -> None:

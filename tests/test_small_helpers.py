@@ -169,3 +169,47 @@ def test_in_bfloat16_is_temporary_and_gives_the_weights_back_exactly():
     with pytest.raises(TypeError, match="torch.nn.Module"):
         with in_bfloat16("encoder"):
             pass
+
+
+def test_in_bfloat16_takes_several_modules_and_refuses_overlaps():
+    import torch
+
+    from helpers.device import in_bfloat16
+
+    torch.manual_seed(0)
+    first, second, last = torch.nn.Linear(4, 8), torch.nn.Linear(8, 8), torch.nn.Linear(8, 2)
+    x = torch.randn(3, 4)
+    exact = last(second(first(x)))
+    with in_bfloat16(first, second) as yielded:
+        assert yielded is first
+        assert first.weight.dtype == second.weight.dtype == torch.bfloat16 and last.weight.dtype == torch.float32
+        y = last(second(first(x)))  # float32 between them and after them
+        assert y.dtype == torch.float32 and torch.allclose(y, exact, atol=0.05) and not torch.equal(y, exact)
+    assert first.weight.dtype == second.weight.dtype == torch.float32
+    assert torch.equal(last(second(first(x))), exact)
+    both = torch.nn.Sequential(first, second)
+    with pytest.raises(ValueError, match="part of module 1"):
+        with in_bfloat16(both, second):
+            pass
+    assert first.weight.dtype == torch.float32  # refused before anything was converted
+    with pytest.raises(ValueError, match="at least one"):
+        with in_bfloat16():
+            pass
+
+
+def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
+    import torch
+    from transformers import WhisperConfig, WhisperForConditionalGeneration
+
+    from helpers.device import decoder_layers
+
+    config = WhisperConfig(d_model=16, encoder_layers=1, decoder_layers=2, encoder_attention_heads=2,
+                           decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=16, vocab_size=100,
+                           max_source_positions=10, max_target_positions=10, num_mel_bins=8,
+                           pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1)
+    model = WhisperForConditionalGeneration(config)
+    layers = decoder_layers(model)
+    assert len(layers) == 2 and all(layer in list(model.get_decoder().layers) for layer in layers)
+    assert not any(model.get_output_embeddings() is m for layer in layers for m in layer.modules())
+    with pytest.raises(TypeError, match="encoder-decoder"):
+        decoder_layers(torch.nn.Linear(2, 2))
