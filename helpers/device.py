@@ -168,31 +168,42 @@ def _one_in_bfloat16(module: Any) -> Iterator[Any]:
     """``in_bfloat16`` for one module."""
     import torch
 
-    tensors = dict(module.named_parameters())
-    tensors.update(module.named_buffers())
-    kept = {name: tensor.detach().clone() for name, tensor in tensors.items()}
-    module.to(torch.bfloat16)
-    before = module.register_forward_pre_hook(
-        lambda _, args, kwargs: (_to_dtype(args, torch.bfloat16), _to_dtype(kwargs, torch.bfloat16)), with_kwargs=True
-    )
-    after = module.register_forward_hook(lambda _, args, output: _to_dtype(output, torch.float32))
+    # Module.to() converts a parameter in place (the same Parameter object) but replaces a buffer with a new
+    # tensor: keep each buffer with the module that owns it, to put the very same tensor back afterwards.
+    parameters = {name: p for name, p in module.named_parameters()}
+    kept = {name: p.detach().clone() for name, p in parameters.items()}
+    buffers = [(owner, name, buffer) for owner in module.modules() for name, buffer in owner._buffers.items()
+               if buffer is not None]
+    hooks = []
     try:
+        module.to(torch.bfloat16)
+        hooks.append(module.register_forward_pre_hook(
+            lambda _, args, kwargs: (_to_dtype(args, torch.bfloat16), _to_dtype(kwargs, torch.bfloat16)),
+            with_kwargs=True,
+        ))
+        hooks.append(module.register_forward_hook(lambda _, args, output: _to_dtype(output, torch.float32)))
         yield module
     finally:
-        before.remove()
-        after.remove()
-        for name, tensor in tensors.items():  # the same Parameter objects, their old dtype and values
-            tensor.data = kept[name]
+        for hook in hooks:
+            hook.remove()
+        for name, parameter in parameters.items():  # the same Parameter objects, their old dtype and values
+            parameter.data = kept[name]
+        for owner, name, buffer in buffers:
+            owner._buffers[name] = buffer
 
 
 def decoder_layers(model: Any) -> list[Any]:
     """The blocks of an encoder-decoder model's decoder (Whisper: ``model.get_decoder().layers``), without its
     token embeddings or output projection: what ``in_bfloat16`` may run in 16 bits while the scores stay in 32.
 
-    Raises TypeError for a model without a decoder, or a decoder whose blocks are not in a ``layers`` list.
+    Raises TypeError for a model that is not an encoder-decoder (``config.is_encoder_decoder``), or whose
+    decoder does not keep its blocks in a ``layers`` list.
     """
+    config = getattr(model, "config", None)
     get_decoder = getattr(model, "get_decoder", None)
-    decoder = get_decoder() if callable(get_decoder) else None
+    # Transformers 5's get_decoder() returns the model itself when there is no separate decoder: ask the config.
+    is_encoder_decoder = bool(getattr(config, "is_encoder_decoder", False)) and callable(get_decoder)
+    decoder = get_decoder() if is_encoder_decoder else None
     layers = getattr(decoder, "layers", None)
     if decoder is None or layers is None:
         raise TypeError(

@@ -197,6 +197,21 @@ def test_in_bfloat16_takes_several_modules_and_refuses_overlaps():
             pass
 
 
+def test_in_bfloat16_puts_back_the_buffers_too():
+    import torch
+
+    from helpers.device import in_bfloat16
+
+    norm = torch.nn.BatchNorm1d(4).eval()
+    norm.running_mean += 1.5  # a buffer with a value to keep
+    before = {name: buffer for name, buffer in norm.named_buffers()}
+    with in_bfloat16(norm):
+        assert norm.running_mean.dtype == torch.bfloat16
+    for name, buffer in norm.named_buffers():
+        assert buffer is before[name], name  # the very same tensor, not a converted copy
+    assert norm.running_mean.dtype == torch.float32 and torch.equal(norm.running_mean, torch.full((4,), 1.5))
+
+
 def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
     import torch
     from transformers import WhisperConfig, WhisperForConditionalGeneration
@@ -213,3 +228,9 @@ def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
     assert not any(model.get_output_embeddings() is m for layer in layers for m in layer.modules())
     with pytest.raises(TypeError, match="encoder-decoder"):
         decoder_layers(torch.nn.Linear(2, 2))
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    decoder_only = LlamaForCausalLM(LlamaConfig(hidden_size=16, intermediate_size=16, num_hidden_layers=1,
+                                                num_attention_heads=2, num_key_value_heads=2, vocab_size=100))
+    with pytest.raises(TypeError, match="encoder-decoder"):  # its get_decoder() is not a separate decoder
+        decoder_layers(decoder_only)
