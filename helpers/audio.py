@@ -1,4 +1,4 @@
-"""Audio at run time (notebook 01's speech half): decode, resample, synthesize.
+"""Audio at run time (notebook 01's speech half): decode, resample, synthesize, trim silence.
 
 🤗 Datasets 5 decodes ``Audio`` columns with torchcodec. The PyPI torchcodec wheel links CUDA
 libraries (libnvrtc, libtorch_cuda), so with the CPU-only torch of a laptop install
@@ -40,6 +40,24 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
         return np.asarray(waveform, dtype=np.float32)
     g = gcd(int(from_rate), int(to_rate))
     return resample_poly(waveform, to_rate // g, from_rate // g).astype(np.float32)
+
+
+def trim_silence(waveform: np.ndarray, threshold: float = 0.01) -> np.ndarray:
+    """``waveform`` without the quiet at either end: from the first to the last sample louder than
+    ``threshold`` times the loudest one. A player for the clip then stores less (notebook 01 keeps its
+    outputs small); the words are untouched. All-quiet input comes back unchanged.
+
+    Raises ValueError for a threshold outside [0, 1) or a waveform that is not one-dimensional.
+    """
+    if not 0 <= threshold < 1:
+        raise ValueError(f"threshold is a fraction of the loudest sample, in [0, 1), not {threshold!r}")
+    samples = np.asarray(waveform)
+    if samples.ndim != 1:
+        raise ValueError(f"trim_silence wants a mono waveform (one dimension), not shape {samples.shape}")
+    loud = np.flatnonzero(np.abs(samples) > threshold * np.abs(samples).max()) if samples.size else []
+    if len(loud) == 0:
+        return samples
+    return samples[loud[0] : loud[-1] + 1]
 
 
 class AudioDecodeError(ValueError):

@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from helpers.audio import decode, resample
+from helpers.audio import decode, resample, trim_silence
 from helpers.kit.ct2_whisper import CT2FormatError, read_model_bin, to_transformers_state_dict
 from helpers.kit.paths import component_dir
 from helpers.kit.sources import whisper_ct2_dir
@@ -122,6 +122,19 @@ def test_resample_changes_length_by_the_rate_ratio():
     assert np.array_equal(resample(one_second, 16_000, 16_000), one_second)
     with pytest.raises(ValueError):
         resample(one_second, 0, 16_000)
+
+
+def test_trim_silence_keeps_the_loud_part_only():
+    quiet, loud = np.full(100, 0.001, dtype=np.float32), np.array([0.5, -0.2, 0.0, 0.3], dtype=np.float32)
+    trimmed = trim_silence(np.concatenate([quiet, loud, quiet]))
+    assert np.array_equal(trimmed, loud)  # the quiet sample inside stays
+    assert np.array_equal(trim_silence(loud), loud)  # nothing quiet at either end: unchanged
+    assert np.array_equal(trim_silence(np.zeros(5)), np.zeros(5))  # all quiet: unchanged
+    assert trim_silence(np.zeros(0)).size == 0
+    with pytest.raises(ValueError, match="threshold"):
+        trim_silence(loud, threshold=1.5)
+    with pytest.raises(ValueError, match="mono"):
+        trim_silence(np.zeros((2, 3)))
 
 
 def test_decode_rejects_a_decoded_value():
