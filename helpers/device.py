@@ -6,6 +6,7 @@ Order of preference: CUDA, then Apple MPS, then the CPU, which always works.
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -114,19 +115,52 @@ def cpu_bf16() -> tuple[bool, str]:
                   f"the speed of float32, ×{MIN_BF16_SPEEDUP} needed)")
 
 
-def _to_dtype(value: Any, dtype: Any) -> Any:
-    """``value`` with its floating-point tensors (also inside tuples, lists, dicts) converted to ``dtype``."""
+def _to_dtype(value: Any, dtype: Any, memo: _ConversionMemo | None = None) -> Any:
+    """``value`` with its floating-point tensors (also inside tuples, lists, dicts) converted to ``dtype``
+    (through ``memo`` when given)."""
     import torch
 
     if isinstance(value, torch.Tensor):
-        return value.to(dtype) if value.is_floating_point() else value
+        if not value.is_floating_point():
+            return value
+        return memo.convert(value, dtype) if memo is not None else value.to(dtype)
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return type(value)(_to_dtype(v, dtype) for v in value)
+        return type(value)(_to_dtype(v, dtype, memo) for v in value)
     if isinstance(value, dict):  # ModelOutput is a dict too: update it in place, keeping its class
         for key in list(value.keys()):
-            value[key] = _to_dtype(value[key], dtype)
+            value[key] = _to_dtype(value[key], dtype, memo)
         return value
     return value
+
+
+class _ConversionMemo:
+    """The converted copies of the last few tensors, so that a tensor passed unchanged to several modules
+    (Whisper's encoder output goes into every decoder layer at every step) is converted once, not each time.
+
+    A copy is reused only for the very same tensor object, unmodified since (its version counter), and never for
+    a tensor that requires a gradient (a reused copy would tie one autograd graph to several steps) or one made
+    under ``torch.inference_mode`` (it counts no versions, so a change could not be seen). Holding the
+    tensor itself keeps its ``id`` from being reused by another one while it is remembered.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.entries: OrderedDict[int, tuple[Any, int, Any]] = OrderedDict()
+
+    def convert(self, tensor: Any, dtype: Any) -> Any:
+        if tensor.requires_grad or tensor.is_inference():  # inference tensors have no version counter
+            return tensor.to(dtype)
+        key = id(tensor)
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] is tensor and hit[1] == tensor._version and hit[2].dtype == dtype:
+            self.entries.move_to_end(key)
+            return hit[2]
+        converted = tensor.to(dtype)
+        self.entries[key] = (tensor, tensor._version, converted)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return converted
 
 
 @contextmanager
@@ -134,6 +168,7 @@ def in_bfloat16(*modules: Any) -> Iterator[Any]:
     """Inside the ``with`` block, each of ``modules`` holds its weights in bfloat16 and computes in bfloat16; what
     goes in is converted to bfloat16 and what comes out back to float32, so the modules around them never notice.
     Afterwards each holds exactly its old weights again (kept aside, not converted back). Yields the first module.
+    A tensor that goes unchanged into several of the modules, or into one several times, is converted once.
 
     Notebook 01 runs Whisper's encoder and its decoder's layers this way (``decoder_layers``): the token embeddings
     and the output projection, which scores every token of the vocabulary for beam search, stay in float32.
@@ -157,14 +192,15 @@ def in_bfloat16(*modules: Any) -> Iterator[Any]:
                     f"in_bfloat16: module {j + 1} ({type(other).__name__}) is part of module {i + 1} "
                     f"({type(outer).__name__}): pass one or the other"
                 )
+    memo = _ConversionMemo()  # shared by the modules: one conversion of what goes into several of them
     with ExitStack() as stack:
         for module in modules:
-            stack.enter_context(_one_in_bfloat16(module))
+            stack.enter_context(_one_in_bfloat16(module, memo))
         yield modules[0]
 
 
 @contextmanager
-def _one_in_bfloat16(module: Any) -> Iterator[Any]:
+def _one_in_bfloat16(module: Any, memo: _ConversionMemo) -> Iterator[Any]:
     """``in_bfloat16`` for one module."""
     import torch
 
@@ -178,7 +214,7 @@ def _one_in_bfloat16(module: Any) -> Iterator[Any]:
     try:
         module.to(torch.bfloat16)
         hooks.append(module.register_forward_pre_hook(
-            lambda _, args, kwargs: (_to_dtype(args, torch.bfloat16), _to_dtype(kwargs, torch.bfloat16)),
+            lambda _, args, kwargs: (_to_dtype(args, torch.bfloat16, memo), _to_dtype(kwargs, torch.bfloat16, memo)),
             with_kwargs=True,
         ))
         hooks.append(module.register_forward_hook(lambda _, args, output: _to_dtype(output, torch.float32)))

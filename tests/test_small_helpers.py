@@ -197,6 +197,41 @@ def test_in_bfloat16_takes_several_modules_and_refuses_overlaps():
             pass
 
 
+def test_in_bfloat16_converts_a_shared_input_once_and_again_after_a_change():
+    import torch
+
+    from helpers.device import in_bfloat16
+
+    class Seen(torch.nn.Linear):
+        """A Linear that remembers the tensors it was given."""
+
+        def __init__(self) -> None:
+            super().__init__(4, 4)
+            self.inputs: list[torch.Tensor] = []
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.inputs.append(x)
+            return super().forward(x)
+
+    first, second = Seen(), Seen()
+    x = torch.randn(2, 4)
+    with in_bfloat16(first, second):
+        first(x), second(x), first(x)
+        assert first.inputs[0] is second.inputs[0] is first.inputs[1]  # one bfloat16 copy, made once
+        assert first.inputs[0].dtype == torch.bfloat16
+        x.add_(1)  # changed in place: the old copy must not be used
+        second(x)
+        assert second.inputs[1] is not second.inputs[0]
+        assert torch.equal(second.inputs[1], (x.to(torch.bfloat16)))
+        w = torch.randn(2, 4, requires_grad=True)  # a tensor in a gradient's graph: converted every time
+        first(w), first(w)
+        assert first.inputs[2] is not first.inputs[3]
+        with torch.inference_mode():  # inference tensors count no versions: converted every time, no error
+            v = torch.randn(2, 4)
+            first(v), first(v)
+        assert first.inputs[4] is not first.inputs[5]
+
+
 def test_in_bfloat16_puts_back_the_buffers_too():
     import torch
 
