@@ -42,22 +42,27 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return resample_poly(waveform, to_rate // g, from_rate // g).astype(np.float32)
 
 
-def trim_silence(waveform: np.ndarray, threshold: float = 0.01) -> np.ndarray:
-    """``waveform`` without the quiet at either end: from the first to the last sample louder than
-    ``threshold`` times the loudest one. A player for the clip then stores less (notebook 01 keeps its
-    outputs small); the words are untouched. All-quiet input comes back unchanged.
+def trim_silence(waveform: np.ndarray, sampling_rate: int, threshold: float = 0.01, margin: float = 0.05) -> np.ndarray:
+    """``waveform`` without the quiet at either end: from ``margin`` seconds before the first sample louder than
+    ``threshold`` times the loudest one, to ``margin`` seconds after the last. The margin keeps soft starts and
+    endings (an "f", an "s") whole. A player for the clip then stores less (notebook 01 keeps its outputs
+    small). Returns a view of ``waveform``, not a copy; all-quiet input comes back whole.
 
-    Raises ValueError for a threshold outside [0, 1) or a waveform that is not one-dimensional.
+    Raises ValueError for a threshold outside [0, 1), a negative margin, a sampling rate that is not positive,
+    or a waveform that is not one-dimensional.
     """
     if not 0 <= threshold < 1:
         raise ValueError(f"threshold is a fraction of the loudest sample, in [0, 1), not {threshold!r}")
+    if margin < 0 or sampling_rate <= 0:
+        raise ValueError(f"margin must be >= 0 s and sampling_rate > 0 Hz, not {margin!r} and {sampling_rate!r}")
     samples = np.asarray(waveform)
     if samples.ndim != 1:
         raise ValueError(f"trim_silence wants a mono waveform (one dimension), not shape {samples.shape}")
     loud = np.flatnonzero(np.abs(samples) > threshold * np.abs(samples).max()) if samples.size else []
     if len(loud) == 0:
         return samples
-    return samples[loud[0] : loud[-1] + 1]
+    pad = int(round(margin * sampling_rate))
+    return samples[max(loud[0] - pad, 0) : loud[-1] + 1 + pad]
 
 
 class AudioDecodeError(ValueError):

@@ -137,26 +137,29 @@ class _ConversionMemo:
     """The converted copies of the last few tensors, so that a tensor passed unchanged to several modules
     (Whisper's encoder output goes into every decoder layer at every step) is converted once, not each time.
 
-    A copy is reused only for the very same tensor object, unmodified since (its version counter), and never for
-    a tensor that requires a gradient (a reused copy would tie one autograd graph to several steps) or one made
-    under ``torch.inference_mode`` (it counts no versions, so a change could not be seen). Holding the
-    tensor itself keeps its ``id`` from being reused by another one while it is remembered.
+    A copy is reused only for the very same tensor object when neither it nor the copy has been changed in place
+    since (their version counters), and never for a tensor that requires a gradient (a reused copy would tie one
+    autograd graph to several steps) or one made under ``torch.inference_mode`` (it counts no versions, so a
+    change could not be seen). Holding the tensor itself keeps its ``id`` from being reused by another one while
+    it is remembered. Writes that bypass version counters (through ``.data``, or a NumPy array sharing the
+    memory) are not seen: nothing in a model's forward pass does that.
     """
 
     def __init__(self, size: int = 4) -> None:
         self.size = size
-        self.entries: OrderedDict[int, tuple[Any, int, Any]] = OrderedDict()
+        self.entries: OrderedDict[int, tuple[Any, int, Any, int]] = OrderedDict()
 
     def convert(self, tensor: Any, dtype: Any) -> Any:
         if tensor.requires_grad or tensor.is_inference():  # inference tensors have no version counter
             return tensor.to(dtype)
         key = id(tensor)
         hit = self.entries.get(key)
-        if hit is not None and hit[0] is tensor and hit[1] == tensor._version and hit[2].dtype == dtype:
+        if (hit is not None and hit[0] is tensor and hit[1] == tensor._version and hit[2].dtype == dtype
+                and hit[3] == hit[2]._version):
             self.entries.move_to_end(key)
             return hit[2]
         converted = tensor.to(dtype)
-        self.entries[key] = (tensor, tensor._version, converted)
+        self.entries[key] = (tensor, tensor._version, converted, converted._version)
         self.entries.move_to_end(key)
         while len(self.entries) > self.size:
             self.entries.popitem(last=False)
@@ -168,7 +171,8 @@ def in_bfloat16(*modules: Any) -> Iterator[Any]:
     """Inside the ``with`` block, each of ``modules`` holds its weights in bfloat16 and computes in bfloat16; what
     goes in is converted to bfloat16 and what comes out back to float32, so the modules around them never notice.
     Afterwards each holds exactly its old weights again (kept aside, not converted back). Yields the first module.
-    A tensor that goes unchanged into several of the modules, or into one several times, is converted once.
+    A tensor that goes unchanged into several of the modules, or into one several times, is converted once
+    (the last few such tensors are remembered; see ``_ConversionMemo`` for when a conversion is redone).
 
     Notebook 01 runs Whisper's encoder and its decoder's layers this way (``decoder_layers``): the token embeddings
     and the output projection, which scores every token of the vocabulary for beam search, stay in float32.

@@ -73,9 +73,10 @@ def resolve(name: str, *, quiet: bool = False) -> str:
     try:
         record = _kit_record(name, entry, path)
     except KitMissingError as exc:
-        if mode.forced:
+        hint = _offline_hint(mode.reason)
+        if mode.forced or not hint:
             raise
-        raise KitMissingError(f"{exc}\n{_auto_offline_hint(mode.reason)}") from None
+        raise KitMissingError(f"{exc}\n{hint}") from None
     note = f"offline kit: {entry.substitute}"
     accuracy = record.get("facts", {}).get("test_accuracy")
     if accuracy is not None:
@@ -86,17 +87,19 @@ def resolve(name: str, *, quiet: bool = False) -> str:
     return str(path)
 
 
-def _auto_offline_hint(reason: str) -> str:
-    """What to do when the mode went offline by itself (``reason``) and the kit is not built.
+def _offline_hint(reason: str) -> str:
+    """How to reach the Hub instead, when the session went offline without being told to (``reason``), or "".
 
-    A learner online whose first Hub check failed (a slow network, a proxy) did not choose offline:
-    say how to insist on the Hub instead of building the kit.
+    A learner online whose first Hub check failed (a slow network, a proxy) did not choose offline: say how to
+    insist on the Hub instead of building the kit. HF_HUB_OFFLINE=1 forbids the Hub, so it must go first.
     """
-    return (
-        f"This session went offline by itself ({reason}). If you are online, set "
-        f"{MODE_VARIABLE}=hub before helpers.setup() (in a notebook: "
-        f"os.environ[{MODE_VARIABLE!r}] = 'hub'), restart the kernel and run from the top."
-    )
+    restart = (f"restart the kernel, then set os.environ[{MODE_VARIABLE!r}] = 'hub' in the first cell, before "
+               "helpers.setup(), and run from the top")
+    if reason.startswith("auto:"):
+        return f"This session went offline by itself ({reason}). If you are online, {restart}."
+    if "HF_HUB_OFFLINE" in reason:
+        return f"HF_HUB_OFFLINE=1 keeps this session offline. To use the Hub instead, unset it, {restart}."
+    return ""
 
 
 def _shown(name: str) -> str:

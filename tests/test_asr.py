@@ -124,17 +124,22 @@ def test_resample_changes_length_by_the_rate_ratio():
         resample(one_second, 0, 16_000)
 
 
-def test_trim_silence_keeps_the_loud_part_only():
+def test_trim_silence_keeps_the_loud_part_and_a_margin():
     quiet, loud = np.full(100, 0.001, dtype=np.float32), np.array([0.5, -0.2, 0.0, 0.3], dtype=np.float32)
-    trimmed = trim_silence(np.concatenate([quiet, loud, quiet]))
-    assert np.array_equal(trimmed, loud)  # the quiet sample inside stays
-    assert np.array_equal(trim_silence(loud), loud)  # nothing quiet at either end: unchanged
-    assert np.array_equal(trim_silence(np.zeros(5)), np.zeros(5))  # all quiet: unchanged
-    assert trim_silence(np.zeros(0)).size == 0
+    clip = np.concatenate([quiet, loud, quiet])
+    assert np.array_equal(trim_silence(clip, 1000, margin=0), loud)  # the quiet sample inside stays
+    with_margin = trim_silence(clip, 1000, margin=0.01)  # 10 samples either side at 1 kHz
+    assert len(with_margin) == len(loud) + 20 and np.array_equal(with_margin[10:-10], loud)
+    assert len(trim_silence(clip, 1000, margin=1.0)) == len(clip)  # a margin longer than the quiet: all of it
+    assert np.array_equal(trim_silence(loud, 16000), loud)  # nothing quiet at either end: unchanged
+    assert np.array_equal(trim_silence(np.zeros(5), 16000), np.zeros(5))  # all quiet: unchanged
+    assert trim_silence(np.zeros(0), 16000).size == 0
     with pytest.raises(ValueError, match="threshold"):
-        trim_silence(loud, threshold=1.5)
+        trim_silence(loud, 16000, threshold=1.5)
+    with pytest.raises(ValueError, match="margin"):
+        trim_silence(loud, 16000, margin=-1)
     with pytest.raises(ValueError, match="mono"):
-        trim_silence(np.zeros((2, 3)))
+        trim_silence(np.zeros((2, 3)), 16000)
 
 
 def test_decode_rejects_a_decoded_value():

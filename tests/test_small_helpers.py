@@ -226,6 +226,16 @@ def test_in_bfloat16_converts_a_shared_input_once_and_again_after_a_change():
         w = torch.randn(2, 4, requires_grad=True)  # a tensor in a gradient's graph: converted every time
         first(w), first(w)
         assert first.inputs[2] is not first.inputs[3]
+        y = torch.randn(2, 4)
+        second(y)
+        second.inputs[-1].mul_(2)  # a module that changes its (converted) input in place
+        first(y)
+        assert first.inputs[-1] is not second.inputs[-1]  # a fresh copy, not the changed one
+        assert torch.equal(first.inputs[-1], y.to(torch.bfloat16))
+        for _ in range(6):  # more new tensors than the memo keeps: the oldest one is converted again
+            first(torch.randn(2, 4))
+        second(y)
+        assert second.inputs[-1] is not first.inputs[-7]
         with torch.inference_mode():  # inference tensors count no versions: converted every time, no error
             v = torch.randn(2, 4)
             first(v), first(v)
@@ -260,7 +270,9 @@ def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
     model = WhisperForConditionalGeneration(config)
     layers = decoder_layers(model)
     assert len(layers) == 2 and all(layer in list(model.get_decoder().layers) for layer in layers)
-    assert not any(model.get_output_embeddings() is m for layer in layers for m in layer.modules())
+    inside = {id(p) for layer in layers for p in layer.parameters()}
+    assert id(model.get_decoder().embed_tokens.weight) not in inside  # the token embeddings stay outside
+    assert id(model.get_output_embeddings().weight) not in inside  # and so does the output projection
     with pytest.raises(TypeError, match="encoder-decoder"):
         decoder_layers(torch.nn.Linear(2, 2))
     from transformers import LlamaConfig, LlamaForCausalLM
