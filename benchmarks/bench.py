@@ -187,9 +187,8 @@ def bench_reference(repeats: int) -> dict[str, Any]:
 def bench_asr(repeats: int) -> dict[str, Any]:
     """Notebook 01's comparison over all 24 kit clips: 5 beams in float32 (the v5 pipeline's default) against
     2 beams with the encoder and the decoder's layers in bfloat16 (float32 where bfloat16 does not pay on this
-    CPU). Greedy decoding and
-    the features and encoder alone, both in the fast setting's precision, are timed too: what the fewest beams
-    give, and the share of a clip that no decoding setting touches."""
+    CPU). Greedy decoding in the fast setting's precision, and the features and encoder alone, are timed too:
+    what the fewest beams give, and the share of a clip that no decoding setting touches."""
     from contextlib import nullcontext
 
     import torch
@@ -203,8 +202,9 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     audio_seconds = sum(len(c) for c in clips) / RATE
     recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
     native = cpu_bf16()[0]  # the verdict itself is in the machine section (facts["bfloat16"])
-    fast_label = ("2 beams, encoder and decoder layers in bfloat16" if native
-                  else "2 beams (float32: bfloat16 does not pay here)")
+    precision = "encoder and decoder layers in bfloat16" if native else "float32"
+    fixed_precision = "encoder in bfloat16" if native else "float32"
+    fast_label = f"2 beams, {precision}" if native else "2 beams (float32: bfloat16 does not pay here)"
     encoder = recognizer.model.get_encoder()
     layers = decoder_layers(recognizer.model)
     fast_context = (lambda: in_bfloat16(encoder, *layers)) if native else nullcontext
@@ -237,8 +237,6 @@ def bench_asr(repeats: int) -> dict[str, Any]:
             seconds[name].append(timing.seconds)
             texts[name] = timing.result
         seconds["fixed"].append(measure(fixed_part, n=len(clips)).seconds)
-    precision = "encoder and decoder layers in bfloat16" if native else "float32"
-    fixed_precision = "encoder in bfloat16" if native else "float32"
     return {
         "clips": len(clips),
         "audio_seconds": round(audio_seconds, 1),

@@ -73,8 +73,8 @@ def resolve(name: str, *, quiet: bool = False) -> str:
     try:
         record = _kit_record(name, entry, path)
     except KitMissingError as exc:
-        hint = _offline_hint(mode.reason)
-        if mode.forced or not hint:
+        hint = _offline_hint(mode.reason)  # "" when offline was asked for (QUICKTOUR_MODE=offline)
+        if not hint:
             raise
         raise KitMissingError(f"{exc}\n{hint}") from None
     note = f"offline kit: {entry.substitute}"

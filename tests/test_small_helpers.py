@@ -239,7 +239,7 @@ def test_in_bfloat16_converts_a_shared_input_once_and_again_after_a_change():
         with torch.inference_mode():  # inference tensors count no versions: converted every time, no error
             v = torch.randn(2, 4)
             first(v), first(v)
-        assert first.inputs[4] is not first.inputs[5]
+        assert first.inputs[-2] is not first.inputs[-1]
 
 
 def test_in_bfloat16_puts_back_the_buffers_too():
@@ -259,7 +259,7 @@ def test_in_bfloat16_puts_back_the_buffers_too():
 
 def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
     import torch
-    from transformers import WhisperConfig, WhisperForConditionalGeneration
+    from transformers import LlamaConfig, LlamaForCausalLM, WhisperConfig, WhisperForConditionalGeneration
 
     from helpers.device import decoder_layers
 
@@ -275,8 +275,6 @@ def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
     assert id(model.get_output_embeddings().weight) not in inside  # and so does the output projection
     with pytest.raises(TypeError, match="encoder-decoder"):
         decoder_layers(torch.nn.Linear(2, 2))
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     decoder_only = LlamaForCausalLM(LlamaConfig(hidden_size=16, intermediate_size=16, num_hidden_layers=1,
                                                 num_attention_heads=2, num_key_value_heads=2, vocab_size=100))
     with pytest.raises(TypeError, match="encoder-decoder"):  # its get_decoder() is not a separate decoder
