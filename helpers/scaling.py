@@ -58,3 +58,17 @@ def split_batch(effective: int, world_size: int, max_per_device: int | None = No
 def world() -> tuple[int, int]:
     """(this process's rank, number of processes), as torchrun / accelerate launch set them (0, 1 alone)."""
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def process_device(device: str, world_size: int) -> tuple[str, str]:
+    """The device each of ``world_size`` processes trains on, given the one this machine offers, and why.
+
+    Several processes on Apple's MPS GPU cannot form a DDP group: Accelerate has no distributed backend for it, so
+    each process would train alone, on all the data, with no gradient averaging, and every one would act as rank 0.
+    Several processes there train on the CPU instead (gloo). One process, a CUDA GPU or a CPU: ``device``, as is.
+    """
+    if device not in ("cuda", "mps", "cpu"):
+        raise ValueError(f"unknown device {device!r}: expected 'cuda', 'mps' or 'cpu'")
+    if world_size > 1 and device == "mps":
+        return "cpu", "several processes cannot share the Apple GPU (no DDP backend for MPS): they train on the CPU"
+    return device, f"{device}, as helpers.setup() picked it"

@@ -9,8 +9,9 @@ The same file runs unchanged on one CPU, one GPU, several GPUs or several machin
         --rdzv-backend=c10d --rdzv-endpoint=HOST:29500 scripts/train_sentiment.py ...   # 2 machines x 4 GPUs
 
 Processes talk through PyTorch distributed: NCCL on GPUs, gloo on CPUs. The recipe (learning rate,
-batch size, epochs, max length, precision) is a ``helpers.profiles`` profile, the one notebook 05
-trains with (the offline kit uses the same one in float32). ``--batch-size`` is the effective batch:
+batch size, epochs, max length, warm-up, length-grouped batches, precision) is a ``helpers.profiles`` profile,
+the one notebook 05 trains with (the offline kit uses the same one in float32); notebook 05's first step, the
+new head trained alone, is left out, to keep the script about scaling out. ``--batch-size`` is the effective batch:
 each of the N processes takes 1/N of it (with gradient accumulation when ``--max-per-device`` is
 smaller), so the recipe means the same at every world size. Only rank 0 prints the results and writes
 the model and ``metrics.json``; ``--resume`` continues from the last checkpoint in the output folder.
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 from helpers.profiles import PROFILES, TrainingProfile, training_precision
-from helpers.scaling import BatchPlan, split_batch, world
+from helpers.scaling import BatchPlan, process_device, split_batch, world
 
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
 
@@ -150,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     model = AutoModelForSequenceClassification.from_pretrained(
         model_name, num_labels=len(LABELS), id2label=LABELS, label2id={v: k for k, v in LABELS.items()}, dtype="auto"
     )
-    cuda = session.device == "cuda"
+    device, device_why = process_device(session.device, world_size)
+    cuda = device == "cuda"
     # The profile's precision for this device, as notebook 05 decides it: on a CUDA GPU bf16 or fp16 autocast; on
     # a CPU bfloat16 only where the profile asks for it and it measures faster (helpers.device.cpu_bf16).
     # QUICKTOUR_CPU_BF16=0 keeps a CPU run in float32. (The kit trains in float32 everywhere: KIT_PROFILE.)
-    precision, precision_why = agreed_precision(profile, session.device, rank, world_size)
+    precision, precision_why = agreed_precision(profile, device, rank, world_size)
     training_args = TrainingArguments(
         output_dir=str(args.output_dir),
         learning_rate=profile.learning_rate,
@@ -162,14 +164,16 @@ def main(argv: list[str] | None = None) -> int:
         gradient_accumulation_steps=plan.accumulation,
         per_device_eval_batch_size=64,
         num_train_epochs=args.epochs,
+        warmup_steps=profile.warmup,  # a float below 1: a fraction of the steps
+        train_sampling_strategy=profile.sampling,
         max_steps=args.max_steps or -1,
         save_strategy="steps",
         save_steps=args.save_steps,
         logging_steps=args.save_steps,
         # On a CPU, use_cpu=True is what makes Accelerate treat several processes as DDP (MULTI_CPU) over gloo;
         # without it they would each train alone, never averaging their gradients.
-        use_cpu=session.device == "cpu",
-        ddp_backend="gloo" if session.device == "cpu" and world_size > 1 else None,
+        use_cpu=device == "cpu",
+        ddp_backend="gloo" if device == "cpu" and world_size > 1 else None,
         # A classifier's loss is a mean over its batch, and DDP averages the processes' gradients: together the
         # mean over the effective batch, as in one process. (Token averaging across devices is for language
         # models; here it would scale the loss by the number of processes.)
@@ -191,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=compute_metrics,
     )  # fmt: skip
     backend = "none (one process)" if world_size == 1 else training_args.ddp_backend or "nccl"
+    if device != session.device:
+        say(f"device: {device_why}", rank)
     say(f"mixed precision: {precision or 'off (float32)'}: {precision_why}", rank)
     say(f"{world_size} process(es), parallel mode {training_args.parallel_mode.value}, backend {backend}; {plan}", rank)
     batches = len(trainer.get_train_dataloader())

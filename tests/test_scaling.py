@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.scaling import split_batch
+from helpers.scaling import process_device, split_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_sentiment.py"
@@ -63,3 +63,18 @@ def test_bad_arguments_fail_before_anything_starts(args, env, message, tmp_path)
 def test_resume_without_a_checkpoint_says_so(tmp_path):
     result = run_script("--resume", "--output-dir", str(tmp_path))
     assert result.returncode == 2 and "no complete checkpoint" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "device, world_size, expected",
+    [("mps", 2, "cpu"), ("mps", 1, "mps"), ("cuda", 4, "cuda"), ("cpu", 2, "cpu"), ("cuda", 1, "cuda")],
+)
+def test_process_device_moves_only_several_mps_processes_to_the_cpu(device, world_size, expected):
+    chosen, why = process_device(device, world_size)
+    assert chosen == expected
+    assert ("no DDP backend for MPS" in why) == (chosen != device)
+
+
+def test_process_device_refuses_an_unknown_device():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        process_device("tpu", 2)
