@@ -47,6 +47,16 @@ def test_two_processes_train_one_model_that_beats_chance(tmp_path):
     assert metrics["world_size"] == 2 and metrics["per_device_batch"] == 16 and metrics["optimizer_steps"] == 24
     models = [p for p in out.rglob("model.safetensors") if not any(part.startswith("checkpoint-") for part in p.parts)]
     assert models == [out / "model" / "model.safetensors"], models  # exactly one model, written once
+    # the run trained with the profile's recipe: Trainer saves its arguments with each checkpoint
+    import torch
+
+    from helpers.profiles import CPU_FAST
+
+    saved = torch.load(out / "checkpoint-24" / "training_args.bin", weights_only=False)
+    assert (saved.learning_rate, saved.warmup_steps, saved.train_sampling_strategy) == (
+        CPU_FAST.learning_rate, CPU_FAST.warmup, CPU_FAST.sampling,
+    ), saved
+    assert saved.use_cpu and saved.ddp_backend == "gloo", (saved.use_cpu, saved.ddp_backend)
 
     # the saved model loads on its own and beats chance on held-out data it never saw (the test split)
     check = run([sys.executable, "-c", f"""
