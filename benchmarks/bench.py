@@ -204,7 +204,7 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     native = cpu_bf16()[0]  # the verdict itself is in the machine section (facts["bfloat16"])
     precision = "encoder and decoder layers in bfloat16" if native else "float32"
     fixed_precision = "encoder in bfloat16" if native else "float32"
-    fast_label = f"2 beams, {precision}" if native else "2 beams (float32: bfloat16 does not pay here)"
+    fast_label = f"2 beams, {precision}" if native else "2 beams, float32 (no bfloat16: see the machine line)"
     encoder = recognizer.model.get_encoder()
     layers = decoder_layers(recognizer.model)
     fast_context = (lambda: in_bfloat16(encoder, *layers)) if native else nullcontext
