@@ -12,12 +12,35 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 
+def local_gpu(device_count: int) -> int:
+    """The GPU this process should use: ``LOCAL_RANK`` under torchrun / ``accelerate launch`` (one GPU per
+    process on a machine), else 0. A ``LOCAL_RANK`` at or past ``device_count`` wraps around, as several
+    processes sharing the GPUs would. Raises ValueError for a ``LOCAL_RANK`` that is not a non-negative int,
+    or a ``device_count`` below 1.
+    """
+    import os
+
+    if device_count < 1:
+        raise ValueError(f"local_gpu needs at least one GPU, got device_count={device_count}")
+    raw = os.environ.get("LOCAL_RANK", "0").strip() or "0"
+    if not raw.isdigit():
+        raise ValueError(f"LOCAL_RANK must be a non-negative integer (torchrun sets it), not {raw!r}")
+    return int(raw) % device_count
+
+
 def pick_device() -> tuple[str, str]:
-    """Return (device, why): "cuda", "mps" or "cpu", with a short reason for the learner."""
+    """Return (device, why): "cuda", "mps" or "cpu", with a short reason for the learner.
+
+    On CUDA it makes this process's GPU (``local_gpu``) the current one before asking its name, so that under
+    torchrun each process touches only its own GPU: asking GPU 0 from every process would open a CUDA context
+    (a few hundred MB) on GPU 0 for each of them. Alone, that GPU is GPU 0 and nothing changes.
+    """
     import torch
 
     if torch.cuda.is_available():
-        return "cuda", torch.cuda.get_device_name(0)
+        index = local_gpu(torch.cuda.device_count())
+        torch.cuda.set_device(index)
+        return "cuda", torch.cuda.get_device_name(index)
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return "mps", "Apple GPU"

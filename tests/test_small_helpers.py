@@ -1,7 +1,7 @@
 import pytest
 
 from helpers import check
-from helpers.device import fix_seeds, mixed_precision, pick_device
+from helpers.device import fix_seeds, local_gpu, mixed_precision, pick_device
 from helpers.envcheck import check_requirements
 from helpers.session import Session, setup, versions
 from helpers.timing import Timing, measure, measure_repeated, speedup, spread
@@ -85,6 +85,38 @@ def test_device_on_this_machine_is_a_known_one():
     device, why = pick_device()
     assert device in ("cuda", "mps", "cpu") and why
     assert mixed_precision("cpu") is None
+
+
+@pytest.mark.parametrize("local_rank, count, expected", [(None, 1, 0), ("0", 4, 0), ("3", 4, 3), ("5", 4, 1)])
+def test_local_gpu_follows_torchrun_local_rank(monkeypatch, local_rank, count, expected):
+    if local_rank is None:
+        monkeypatch.delenv("LOCAL_RANK", raising=False)
+    else:
+        monkeypatch.setenv("LOCAL_RANK", local_rank)
+    assert local_gpu(count) == expected
+
+
+def test_local_gpu_rejects_bad_input(monkeypatch):
+    monkeypatch.setenv("LOCAL_RANK", "one")
+    with pytest.raises(ValueError, match="LOCAL_RANK"):
+        local_gpu(2)
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    with pytest.raises(ValueError, match="at least one GPU"):
+        local_gpu(0)
+
+
+def test_pick_device_under_torchrun_touches_only_its_own_gpu(monkeypatch):
+    """Rank 1 of 2 must not ask GPU 0 anything: that would open a CUDA context there (no GPU needed to check)."""
+    import torch
+
+    touched = []
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda index: touched.append(("set", index)))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=None: touched.append(("name", index)) or "GPU")
+    assert pick_device() == ("cuda", "GPU")
+    assert touched == [("set", 1), ("name", 1)]
 
 
 @pytest.mark.parametrize("native, expected", [(True, "bf16"), (False, "fp16")])
