@@ -21,7 +21,7 @@ def bench():
     os.environ.update(saved)
 
 
-def results(trainer_speedups, test_accuracy, asr_speedups, fast_wer, sorted_vs_one):
+def results(trainer_speedups, test_accuracy, asr_speedups, fast_wer, sorted_vs_one, imdb=(0.8,)):
     return {
         "trainer": {
             "speedup": spread(trainer_speedups),
@@ -29,7 +29,7 @@ def results(trainer_speedups, test_accuracy, asr_speedups, fast_wer, sorted_vs_o
             "recipe_seconds": spread([1000.0]),
             "test_accuracy": spread([test_accuracy]),
             "validation_accuracy": spread([0.8]),
-            "imdb_accuracy": spread([0.8]),
+            "imdb_accuracy": spread(list(imdb)),
         },
         "asr": {
             "settings": {"default": "5 beams", "fast": "2 beams"},
@@ -60,10 +60,9 @@ def test_all_goals_met(bench):
 
 
 def test_each_goal_can_fail(bench):
-    v = verdicts(bench, results([11.0, 11.9, 13.0], 0.829, [1.9, 2.5, 1.5], 0.081, [1.9, 2.5, 1.0]))
-    assert [name for name, verdict in v.items() if verdict == "met"] == [
-        "Trainer: IMDB accuracy (300 long reviews, out of domain)"
-    ], v
+    v = verdicts(bench, results([11.0, 11.9, 13.0], 0.829, [1.9, 2.5, 1.5], 0.081, [1.9, 2.5, 1.0],
+                                imdb=[0.80, 0.74, 0.70]))  # median 0.74, under the 0.75 floor
+    assert len(v) == 6 and set(v.values()) == {"NOT met"}, v
 
 
 def test_json_keeps_the_spread(bench):

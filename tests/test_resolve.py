@@ -63,6 +63,14 @@ def test_auto_unreachable_not_cached_uses_the_kit(fresh_mode, empty_kit, monkeyp
 def test_real_cache_lookup_finds_nothing_in_an_empty_cache(fresh_mode, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.delenv("HF_MODULES_CACHE", raising=False)
+    assert not resolve_module._in_hf_cache(lookup("accuracy"))
+    # and the same lookup says yes once evaluate's modules cache holds the metric's script in its hash folder
+    folder = tmp_path / "hf" / "modules" / "evaluate_modules" / "metrics" / "evaluate-metric--accuracy" / ("a" * 64)
+    folder.mkdir(parents=True)
+    (folder / "accuracy.py").write_text("# the metric's script\n")
+    assert resolve_module._in_hf_cache(lookup("accuracy"))
+    (folder / "accuracy.py").unlink()  # a hash folder without its script: not servable offline
     assert not resolve_module._in_hf_cache(lookup("accuracy"))
 
 
@@ -125,7 +133,9 @@ def test_catalog_is_consistent():
         assert entry.component in COMPONENT_DIRS
         assert lookup(entry.hub_id) is entry
     assert lookup("rotten_tomatoes") is lookup("cornell-movie-review-data/rotten_tomatoes") is not None
-    assert set(known_names()) == {entry.hub_id for entry in CATALOG}
+    # the Hub ids the notebooks name, and no alias: an error message lists each checkpoint once
+    assert {"distilbert/distilbert-base-uncased-finetuned-sst-2-english", "accuracy", "wer"} <= set(known_names())
+    assert "evaluate-metric/accuracy" not in known_names() and "rotten_tomatoes" not in known_names()
 
 
 def test_kit_lives_under_the_hf_home_unless_told_otherwise(monkeypatch, tmp_path):

@@ -41,8 +41,12 @@ def test_refused_passes_only_when_the_check_refuses(capsys):
 
 
 def test_measure_times_and_keeps_the_result():
-    timing = measure(lambda: sum(range(1000)), n=10, label="sum")
-    assert timing.result == sum(range(1000)) and timing.n == 10 and timing.seconds >= 0
+    import time
+
+    timing = measure(lambda: time.sleep(0.02) or sum(range(1000)), n=10, label="sum")
+    assert timing.result == sum(range(1000)) and timing.n == 10
+    assert 0.02 <= timing.seconds < 1, timing.seconds
+    assert timing.ms_per_example == pytest.approx(1000 * timing.seconds / 10)
     assert "ms/example" in str(timing)
 
 
@@ -135,11 +139,27 @@ def test_mixed_precision_on_a_gpu_takes_bf16_only_where_it_is_native(monkeypatch
 
 
 def test_setup_prints_one_status_block(fresh_mode, monkeypatch, capsys):
+    from importlib import metadata
+
+    import torch
+
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE"):
+        monkeypatch.setenv(name, "")  # recorded, so that what setup() sets is undone after the test
+        monkeypatch.delenv(name)
     monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    torch.manual_seed(99)
     session = setup(seed=3)
+    drawn = torch.rand(2)
     out = capsys.readouterr().out
+    torch.manual_seed(3)
+    assert torch.equal(drawn, torch.rand(2))  # setup fixed the seeds it was given
     assert isinstance(session, Session) and session.offline and session.seed == 3
-    assert "transformers" in out and "device:" in out and "mode:   offline (QUICKTOUR_MODE=offline)" in out
+    lines = out.splitlines()
+    assert len(lines) == 4, lines  # libraries, device, mode, and what it set
+    assert f"transformers {metadata.version('transformers')}" in lines[0]
+    assert lines[1].startswith(f"device: {session.device} (") and lines[1].endswith("seed 3")
+    assert lines[2].startswith("mode:   offline (QUICKTOUR_MODE=offline)")
+    assert lines[3] == "set:    HF_DATASETS_OFFLINE=1 HF_EVALUATE_OFFLINE=1 HF_HUB_OFFLINE=1", lines[3]
     assert set(versions()) == {"torch", "transformers", "datasets", "evaluate", "accelerate"}
 
 
