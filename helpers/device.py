@@ -32,8 +32,9 @@ def pick_device() -> tuple[str, str]:
     """Return (device, why): "cuda", "mps" or "cpu", with a short reason for the learner.
 
     On CUDA it makes this process's GPU (``local_gpu``) the current one before asking its name, so that under
-    torchrun each process touches only its own GPU: asking GPU 0 from every process would open a CUDA context
-    (a few hundred MB) on GPU 0 for each of them. Alone, that GPU is GPU 0 and nothing changes.
+    torchrun each process touches only its own GPU: with GPU 0 current in every process, any CUDA call made before
+    Trainer picks the process's GPU can open a context (a few hundred MB) on GPU 0 for each of them (not measured
+    here: this project's machines have no GPU). Alone, that GPU is GPU 0 and nothing changes.
     """
     import torch
 
