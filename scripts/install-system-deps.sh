@@ -26,6 +26,13 @@ if [[ $list -eq 1 ]]; then
   printf '%s\n' "${wanted[@]}"
   exit 0
 fi
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  # Not Debian or Ubuntu (macOS, another Linux): say what to install by hand instead of failing on apt.
+  echo "system packages: no apt on this system; install these yourself if missing: ${wanted[*]}" >&2
+  echo "  (macOS: brew install espeak-ng; the notebooks need only espeak-ng, the tests and browser test the rest)" >&2
+  [[ $only_notebooks -eq 1 ]] && exit 0
+  exit 1
+fi
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
