@@ -52,8 +52,9 @@ verify-kit: | $(VENV)/.installed  ## check every kit file (size, SHA-256, permis
 check-env: | $(VENV)/.installed  ## print [OK]/[FAIL] for each required package
 	$(BIN)/python -m helpers.envcheck
 
+# As root (a container, a cloud VM) Jupyter refuses to start unless given --allow-root.
 lab: lab-setup  ## set up what the notebooks need, then JupyterLab on notebooks/ with the venv's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup  ## set up what is missing, then unit tests, nbval over every notebook (offline kit), every notebook on the Hub ids
 	$(BIN)/python -m pytest
