@@ -7,6 +7,7 @@ TORCH  := torch==2.13.0
 # CUDA build (several GB with its nvidia-* wheels); on a machine without an NVIDIA GPU pass
 #   make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 # for the CPU wheel (about 200 MB). macOS and Windows wheels on PyPI have no CUDA anyway.
+# It acts when the venv's packages are installed (a new venv, or requirements changed): `make clean` first.
 TORCH_INDEX ?=
 # Tests and refreshes never touch the network: the root conftest.py and scripts/refresh_notebooks.py
 # both set helpers.mode.OFFLINE_QUIET_ENVIRONMENT (offline kit, no progress bars).
@@ -14,7 +15,7 @@ TORCH_INDEX ?=
 .PHONY: help setup lab-setup system-deps notebook-system-deps python-deps hub-server kit verify-kit lab test e2e test-helpers chrome solutions refresh bench check-env clean
 
 help:  ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
 
 setup: system-deps python-deps hub-server kit check-env  ## bring everything up to date (each step takes about a second when already done)
 
@@ -49,7 +50,7 @@ kit: | $(VENV)/.installed  ## build the offline kit (minutes the first time, sec
 verify-kit: | $(VENV)/.installed  ## check every kit file (size, SHA-256, permissions), the manifest and leftovers of interrupted builds
 	$(BIN)/python -m helpers.kit verify
 
-check-env: | $(VENV)/.installed  ## print [OK]/[FAIL] for each required package
+check-env: | $(BIN)/python  ## print [OK]/[FAIL] for each required package
 	$(BIN)/python -m helpers.envcheck
 
 # As root (a container, a cloud VM) Jupyter refuses to start unless given --allow-root.

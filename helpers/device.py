@@ -15,17 +15,18 @@ from typing import Any
 def local_gpu(device_count: int) -> int:
     """The GPU this process should use: ``LOCAL_RANK`` under torchrun / ``accelerate launch`` (one GPU per
     process on a machine), else 0. A ``LOCAL_RANK`` at or past ``device_count`` wraps around, as several
-    processes sharing the GPUs would. Raises ValueError for a ``LOCAL_RANK`` that is not a non-negative int,
-    or a ``device_count`` below 1.
+    processes sharing the GPUs would; a negative one (``-1``, a common "not distributed" value) means 0.
+    Raises ValueError for a ``LOCAL_RANK`` that is not an integer, or a ``device_count`` below 1.
     """
     import os
+    import re
 
     if device_count < 1:
         raise ValueError(f"local_gpu needs at least one GPU, got device_count={device_count}")
     raw = os.environ.get("LOCAL_RANK", "0").strip() or "0"
-    if not raw.isdigit():
-        raise ValueError(f"LOCAL_RANK must be a non-negative integer (torchrun sets it), not {raw!r}")
-    return int(raw) % device_count
+    if not re.fullmatch(r"-?[0-9]+", raw):
+        raise ValueError(f"LOCAL_RANK must be an integer (torchrun sets it; unset it outside a launcher), not {raw!r}")
+    return max(int(raw), 0) % device_count
 
 
 def pick_device() -> tuple[str, str]:

@@ -136,6 +136,7 @@ def test_catalog_is_consistent():
     # the Hub ids the notebooks name, and no alias: an error message lists each checkpoint once
     assert {"distilbert/distilbert-base-uncased-finetuned-sst-2-english", "accuracy", "wer"} <= set(known_names())
     assert "evaluate-metric/accuracy" not in known_names() and "rotten_tomatoes" not in known_names()
+    assert len(set(known_names())) == len(known_names())
 
 
 def test_kit_lives_under_the_hf_home_unless_told_otherwise(monkeypatch, tmp_path):

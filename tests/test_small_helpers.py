@@ -91,7 +91,7 @@ def test_device_on_this_machine_is_a_known_one():
     assert mixed_precision("cpu") is None
 
 
-@pytest.mark.parametrize("local_rank, count, expected", [(None, 1, 0), ("0", 4, 0), ("3", 4, 3), ("5", 4, 1)])
+@pytest.mark.parametrize("local_rank, count, expected", [(None, 1, 0), ("0", 4, 0), ("3", 4, 3), ("5", 4, 1), ("-1", 2, 0), ("", 2, 0)])
 def test_local_gpu_follows_torchrun_local_rank(monkeypatch, local_rank, count, expected):
     if local_rank is None:
         monkeypatch.delenv("LOCAL_RANK", raising=False)
@@ -101,9 +101,10 @@ def test_local_gpu_follows_torchrun_local_rank(monkeypatch, local_rank, count, e
 
 
 def test_local_gpu_rejects_bad_input(monkeypatch):
-    monkeypatch.setenv("LOCAL_RANK", "one")
-    with pytest.raises(ValueError, match="LOCAL_RANK"):
-        local_gpu(2)
+    for bad in ("one", "²", "1.5"):
+        monkeypatch.setenv("LOCAL_RANK", bad)
+        with pytest.raises(ValueError, match="LOCAL_RANK"):
+            local_gpu(2)
     monkeypatch.setenv("LOCAL_RANK", "0")
     with pytest.raises(ValueError, match="at least one GPU"):
         local_gpu(0)
