@@ -24,23 +24,17 @@ def test_kit_verifies(kit):
 def test_classifier_is_good_enough(kit):
     """Recount the saved classifier's accuracy on the kit's 853 test sentences (not what the builder wrote
     down), read as the kit trained them (cut at its profile's max_length), and keep a floor under it."""
-    import torch
     from datasets import load_dataset
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from helpers.kit.evaluation import classifier_accuracy
+
     facts = kit["parts"]["sentiment"]["facts"]
     folder = str(component_dir("sentiment"))
-    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
     test = load_dataset(str(component_dir("rotten_tomatoes")), split="test")
-    correct = 0
-    with torch.inference_mode():
-        for start in range(0, len(test), 64):
-            rows = test[start : start + 64]
-            batch = tokenizer(rows["text"], truncation=True, max_length=facts["recipe"]["max_length"],
-                              padding=True, return_tensors="pt")
-            correct += int((model(**batch).logits.argmax(-1) == torch.tensor(rows["label"])).sum())
-    accuracy = correct / len(test)
+    accuracy = classifier_accuracy(model, AutoTokenizer.from_pretrained(folder), test["text"], test["label"],
+                                   max_length=facts["recipe"]["max_length"], batch_size=64)
     assert len(test) == 853 and accuracy >= 0.80, accuracy
     assert accuracy == pytest.approx(facts["test_accuracy"], abs=0.005), (accuracy, facts["test_accuracy"])
 

@@ -107,7 +107,7 @@ def test_ood_accuracy_counts_against_the_labels():
     """Each answer is compared with its own review's label, though the reviews are read shortest first."""
     from transformers import AutoTokenizer
 
-    from helpers.kit.evaluation import imdb_sample, ood_accuracy
+    from helpers.kit.evaluation import classifier_accuracy, imdb_sample, ood_accuracy
     from helpers.kit.sources import minilm_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
@@ -121,6 +121,8 @@ def test_ood_accuracy_counts_against_the_labels():
     assert right.seen == wrong.seen == positive.seen == 40
     with pytest.raises(ValueError, match="two-label"):
         ood_accuracy(_StandIn3(), tokenizer, n=4)
+    with pytest.raises(ValueError, match="same number"):
+        classifier_accuracy(right, tokenizer, texts, labels[:-1], max_length=512)
 
 
 class _StandIn3(_StandIn):

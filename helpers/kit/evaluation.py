@@ -33,16 +33,27 @@ def imdb_sample(n: int = IMDB_SAMPLE, seed: int = IMDB_SEED) -> tuple[list[str],
 
 
 def ood_accuracy(model: Any, tokenizer: Any, n: int = IMDB_SAMPLE, batch_size: int = 16) -> float:
-    """Accuracy of a two-label (0 = negative, 1 = positive) classifier on ``imdb_sample(n)``.
+    """Accuracy of a two-label (0 = negative, 1 = positive) classifier on ``imdb_sample(n)``, each review read up
+    to 512 tokens (``classifier_accuracy``)."""
+    texts, labels = imdb_sample(n)
+    return classifier_accuracy(model, tokenizer, texts, labels, max_length=512, batch_size=batch_size)
 
-    Reviews are read up to 512 tokens, shortest first so each batch pads little. ``model`` is an
-    ``AutoModelForSequenceClassification``; it is put in eval mode and left there.
+
+def classifier_accuracy(
+    model: Any, tokenizer: Any, texts: list[str], labels: list[int], max_length: int, batch_size: int = 16
+) -> float:
+    """Accuracy of a two-label (0 = negative, 1 = positive) classifier on ``texts`` against ``labels``.
+
+    Texts are cut at ``max_length`` tokens and read shortest first, so each batch pads little. ``model`` is an
+    ``AutoModelForSequenceClassification``; it is put in eval mode and left there. Raises ValueError for a
+    classifier with another number of labels, or texts and labels of different lengths (or none).
     """
     import torch
 
     if model.config.num_labels != 2:
-        raise ValueError(f"ood_accuracy wants a two-label classifier; this one has {model.config.num_labels} labels")
-    texts, labels = imdb_sample(n)
+        raise ValueError(f"classifier_accuracy wants a two-label classifier; this one has {model.config.num_labels} labels")
+    if len(texts) != len(labels) or not texts:
+        raise ValueError(f"{len(texts)} texts and {len(labels)} labels: give the same number, at least one")
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     model.eval()
     device = next(model.parameters()).device
@@ -51,7 +62,7 @@ def ood_accuracy(model: Any, tokenizer: Any, n: int = IMDB_SAMPLE, batch_size: i
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             batch = tokenizer(
-                [texts[i] for i in chunk], truncation=True, max_length=512, padding=True, return_tensors="pt"
+                [texts[i] for i in chunk], truncation=True, max_length=max_length, padding=True, return_tensors="pt"
             ).to(device)
             predicted = model(**batch).logits.argmax(-1).tolist()
             correct += sum(p == labels[i] for p, i in zip(predicted, chunk))
