@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers import mode
@@ -27,3 +29,14 @@ def empty_kit(monkeypatch, tmp_path):
     """An empty kit home in a temporary folder."""
     monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
     return tmp_path / "kit"
+
+
+@pytest.fixture(scope="session")
+def hub_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Hugging Face home holding every Hub id the notebooks name, prefetched through olah (once a session)."""
+    from helpers.hubserver import olah_installed
+    from tests.hub.learner import prefetched_hub_home
+
+    if not olah_installed():
+        pytest.fail("olah is not installed: run `make hub-server` (bash scripts/install-hub-server.sh)")
+    return prefetched_hub_home(tmp_path_factory.mktemp("hub"))

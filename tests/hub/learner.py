@@ -1,0 +1,73 @@
+"""A learner's machine for the Hub-ids tests: a Hugging Face home prefetched through a real Hub server.
+
+Shared by ``tests/test_hub_path.py`` (every notebook on the Hub ids) and ``tests/test_colab_cell.py`` (the lessons
+in a fresh environment set up by their Colab cell).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.hubserver import HubServer, client_env
+from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 900, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run a command with ``env``, capturing its output as text."""
+    return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def prefetched_hub_home(work: Path) -> Path:
+    """Build the fixture repos, prefetch every Hub id through olah, pack, unpack: the learner's HF home.
+
+    Exactly an instructor's ``helpers.classroom prefetch`` / ``pack`` before class and a learner's ``unpack``.
+    """
+    from tests.hub.fixtures import build_fixtures
+
+    build_fixtures(work / "mirror")
+    with HubServer(work / "mirror") as server:
+        env = client_env(server.endpoint, work / "unused-home")
+        env.pop("QUICKTOUR_MODE", None)
+        fetched = run([sys.executable, "-m", "helpers.classroom", "prefetch", "--cache", str(work / "cache")], env)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    print(fetched.stdout)
+    packed = run([sys.executable, "-m", "helpers.classroom", "pack", "--cache", str(work / "cache"),
+                  "--output", str(work / "classroom.tar")], env)
+    assert packed.returncode == 0, packed.stdout + packed.stderr
+    home = work / "learner-hf-home"
+    unpacked = run([sys.executable, "-m", "helpers.classroom", "unpack", str(work / "classroom.tar"),
+                    "--hf-home", str(home)], env)
+    assert unpacked.returncode == 0, unpacked.stdout + unpacked.stderr
+    return home
+
+
+def notebook_env(hf_home: Path, kit_home: Path) -> dict[str, str]:
+    """A learner's machine after `unpack`, with no network: auto mode, HF_HUB_OFFLINE=1, no kit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "QUICKTOUR_"))}
+    # quiet (no progress bars) and HF_HUB_OFFLINE=1; helpers.setup() must export the other offline switches itself
+    env.update({k: v for k, v in OFFLINE_QUIET_ENVIRONMENT.items() if k not in ("QUICKTOUR_MODE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE")})
+    env.update(HF_HOME=str(hf_home), QUICKTOUR_KIT_HOME=str(kit_home))
+    return env
+
+
+def resolve_lines(notebook: Path) -> list[str]:
+    """Every line that ``helpers.resolve`` printed in an executed notebook."""
+    nb = json.loads(notebook.read_text())
+    lines: list[str] = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", "")) if output.get("output_type") == "stream" else ""
+            lines += [row for row in text.splitlines() if row.startswith("resolve:")]
+    return lines
+
+
+def last_report(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    """The last JSON line ``tests/hub/run_notebooks.py`` printed ({"notebook", "seconds", "error"}), or {}."""
+    lines = result.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else {}
