@@ -224,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{summary['seconds_per_step']} s per step", rank)  # fmt: skip
         say(f"validation accuracy {summary['eval_accuracy']:.3f} on {len(evaluation)} rows; "
             f"model saved to {args.output_dir / 'model'}", rank)  # fmt: skip
+    # Every process waits for rank 0's save, then leaves the process group before Python exits. A gloo group
+    # still alive when the interpreter shuts down can abort a process that had finished its work (SIGABRT,
+    # "terminate called without an active exception"; pytorch/pytorch#190489): seen here once, on rank 1 of a
+    # two-process run whose rank 0 was still saving. With one process both calls do nothing.
+    trainer.accelerator.wait_for_everyone()
+    trainer.accelerator.end_training()
     return 0
 
 

@@ -34,10 +34,34 @@ def train_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("[train]")]
 
 
+# On PYTHONPATH as sitecustomize: as each training process exits, it says whether its process group is still alive.
+# A gloo group alive at interpreter shutdown can abort a process that finished its work (pytorch/pytorch#190489).
+EXIT_PROBE = """import atexit, os, sys
+
+
+def _report():
+    if "RANK" in os.environ and "torch.distributed" in sys.modules:  # a training process, not the launcher
+        import torch.distributed as dist
+
+        sys.stdout.write(f"[exit] rank {os.environ['RANK']}: process group alive {dist.is_initialized()}\\n")
+        sys.stdout.flush()
+
+
+atexit.register(_report)
+"""
+
+
 def test_two_processes_train_one_model_that_beats_chance(tmp_path):
     out = tmp_path / "run"
-    result = run([*TORCHRUN, str(SCRIPT), *SLICE, "--max-steps", "24", "--save-steps", "12", "--output-dir", str(out)])
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(EXIT_PROBE)
+    path = os.pathsep.join(filter(None, [str(probe), os.environ.get("PYTHONPATH")]))
+    result = run([*TORCHRUN, str(SCRIPT), *SLICE, "--max-steps", "24", "--save-steps", "12", "--output-dir", str(out)],
+                 env={"PYTHONPATH": path})
     assert result.returncode == 0, result.stderr[-3000:]
+    exits = sorted(line for line in result.stdout.splitlines() if line.startswith("[exit]"))
+    assert exits == [f"[exit] rank {rank}: process group alive False" for rank in (0, 1)], exits
     lines = train_lines(result.stdout)
     assert any("rank 0/2: 24 batches of 16 rows" in line for line in lines), lines
     assert any("rank 1/2: 24 batches of 16 rows" in line for line in lines), lines
