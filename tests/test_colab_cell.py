@@ -5,9 +5,10 @@ Colab itself cannot be reached from here. What can be checked is what the cell d
 - the unit tests run the cell's own source with a stand-in ``google.colab`` module and a recording
   ``subprocess.run``: off Colab it does nothing; on Colab it clones, installs the apt list, pins the
   runtime's torch, picks the online mode unless the learner chose one, and stops with pip's error;
-- the end-to-end test gives the cell a fresh Python environment holding only a kernel, numpy and torch (Colab
-  brings its own torch build), a stand-in ``google.colab`` imported before the first cell (as Colab's runtime has
-  it), and the repository served from a local git repo in place of GitHub (``url.<base>.insteadOf``).
+- the end-to-end test gives the cell a fresh Python environment holding only a kernel and what Colab brings
+  (its own torch build, numpy, ipywidgets 7.7.1), a stand-in ``google.colab`` imported before the first cell
+  (as Colab's runtime has it), and the repository served from a local git repo in place of GitHub
+  (``url.<base>.insteadOf``).
   Every lesson then runs top to bottom from ``content/`` (Colab's working folder, outside the clone), each
   with its own Colab cell doing the set-up, on the Hub ids prefetched through a real Hub server (as in
   ``tests/test_hub_path.py``). What the cell installs must be enough: nothing else is in that environment.
@@ -131,17 +132,21 @@ sys.modules["google.colab"] = colab
 '''
 
 
-def fresh_python(folder: Path) -> Path:
-    """A new virtual environment with only torch (this one's version: Colab brings its own), numpy and a kernel.
+# What the fresh environment holds besides a kernel, as a Colab runtime does: torch (this environment's version;
+# Colab brings its own build), numpy (torch binds to it when imported, which the cell does before its install) and
+# ipywidgets 7.7.1, Colab's default for years (manzt/anywidget#48, googlecolab/colabtools#4525), which the cell
+# must keep: Colab's front end long lagged on ipywidgets 8. The Hub-ids run covers ipywidgets 8.
+COLAB_WIDGETS = "7.7.1"
 
-    numpy is there because Colab always has it, and torch binds to numpy when it is imported, which the cell
-    does before its install: in an environment without numpy, tensors could not become arrays afterwards.
-    """
+
+def fresh_python(folder: Path) -> Path:
+    """A new virtual environment with only a kernel and what a Colab runtime brings (above)."""
     made = run([sys.executable, "-m", "venv", str(folder)], dict(os.environ), timeout=300)
     assert made.returncode == 0, made.stderr
     python = folder / "bin" / "python"
     torch = f"torch=={importlib.metadata.version('torch')}"
-    installed = run([str(python), "-m", "pip", "install", "--quiet", torch, "numpy", "ipykernel"], dict(os.environ), timeout=900)
+    installed = run([str(python), "-m", "pip", "install", "--quiet", torch, "numpy", f"ipywidgets=={COLAB_WIDGETS}",
+                     "ipykernel"], dict(os.environ), timeout=900)
     assert installed.returncode == 0, installed.stderr[-3000:]
     return python
 
@@ -164,7 +169,9 @@ def served_repository(folder: Path) -> Path:
 def test_lessons_run_in_a_fresh_environment_set_up_by_their_colab_cell(
         hub_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     python = fresh_python(tmp_path / "colab-python")
-    torch_before = run([str(python), "-c", "import torch; print(torch.__version__)"], dict(os.environ)).stdout.strip()
+    versions = "import ipywidgets, torch; print(torch.__version__, ipywidgets.__version__)"
+    before = run([str(python), "-c", versions], dict(os.environ)).stdout.strip()
+    assert before.endswith(f" {COLAB_WIDGETS}"), before
     upstream = served_repository(tmp_path / "github")
     clone = tmp_path / "content" / "quicktour-notebooks"
 
@@ -215,8 +222,8 @@ def test_lessons_run_in_a_fresh_environment_set_up_by_their_colab_cell(
     assert (clone / ".git").is_dir(), "the cell did not clone the repository"
     where = run([str(python), "-c", "import helpers; print(helpers.__file__)"], env, cwd=tmp_path).stdout.strip()
     assert Path(where).is_relative_to(clone), f"helpers comes from {where}, not from the clone"
-    torch_after = run([str(python), "-c", "import torch; print(torch.__version__)"], env).stdout.strip()
-    assert torch_after == torch_before, "the cell's install replaced the runtime's torch"
+    after = run([str(python), "-c", versions], env).stdout.strip()
+    assert after == before, f"the cell's install replaced the runtime's torch or ipywidgets: {before} -> {after}"
     consistent = run([str(python), "-m", "pip", "check"], env)
     assert consistent.returncode == 0, consistent.stdout
     for notebook in LESSONS:
