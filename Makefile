@@ -57,7 +57,7 @@ check-env: | $(BIN)/python  ## print [OK]/[FAIL] for each required package
 lab: lab-setup  ## set up what the notebooks need, then JupyterLab on notebooks/ with the venv's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: setup  ## set up what is missing, then unit tests, nbval over every notebook (offline kit), every notebook on the Hub ids
+test: setup  ## set up what is missing, then unit tests, nbval over every notebook (offline kit), every notebook on the Hub ids, every lesson set up by its Colab cell
 	$(BIN)/python -m pytest
 
 e2e: setup  ## JupyterLab in headless Chromium: run notebook 02, check no errors and a live tokenizer explorer

@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     # Every process waits for rank 0's save, then leaves the process group before Python exits. A gloo group
     # still alive when the interpreter shuts down can abort a process that had finished its work (SIGABRT,
     # "terminate called without an active exception"; pytorch/pytorch#190489): seen here once, on rank 1 of a
-    # two-process run whose rank 0 was still saving. With one process both calls do nothing.
+    # two-process run whose rank 0 was still saving. Without a process group (a plain `python` run) both do nothing.
     trainer.accelerator.wait_for_everyone()
     trainer.accelerator.end_training()
     return 0

@@ -32,11 +32,20 @@ def empty_kit(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def hub_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Hugging Face home holding every Hub id the notebooks name, prefetched through olah (once a session)."""
+def classroom_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every Hub id the notebooks name, prefetched through olah and packed (once a session)."""
     from helpers.hubserver import olah_installed
-    from tests.hub.learner import prefetched_hub_home
+    from tests.hub.learner import classroom_archive as build
 
     if not olah_installed():
         pytest.fail("olah is not installed: run `make hub-server` (bash scripts/install-hub-server.sh)")
-    return prefetched_hub_home(tmp_path_factory.mktemp("hub"))
+    return build(tmp_path_factory.mktemp("hub"))
+
+
+@pytest.fixture(scope="module")
+def hub_home(classroom_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A learner's Hugging Face home, the archive unpacked into it: one for each test module, so what one
+    module's runs write there (Datasets' caches, evaluate's modules) is not what another module's runs read."""
+    from tests.hub.learner import unpacked_home
+
+    return unpacked_home(classroom_archive, tmp_path_factory.mktemp("learner") / "hf-home")

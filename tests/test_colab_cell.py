@@ -6,16 +6,22 @@ Colab itself cannot be reached from here. What can be checked is what the cell d
   ``subprocess.run``: off Colab it does nothing; on Colab it clones, installs the apt list, pins the
   runtime's torch, picks the online mode unless the learner chose one, and stops with pip's error;
 - the end-to-end test gives the cell a fresh Python environment holding only a kernel and what Colab brings
-  (its own torch build, numpy, ipywidgets 7.7.1), a stand-in ``google.colab`` imported before the first cell
-  (as Colab's runtime has it), and the repository served from a local git repo in place of GitHub
-  (``url.<base>.insteadOf``).
-  Every lesson then runs top to bottom from ``content/`` (Colab's working folder, outside the clone), each
-  with its own Colab cell doing the set-up, on the Hub ids prefetched through a real Hub server (as in
-  ``tests/test_hub_path.py``). What the cell installs must be enough: nothing else is in that environment.
+  (its own torch build, numpy 2.0.2, ipywidgets 7.7.1), a stand-in ``google.colab`` imported before the first
+  cell (as Colab's runtime has it), and the repository served from a local git repo in place of GitHub
+  (``url.<base>.insteadOf``). Every lesson then runs top to bottom from ``content/`` (Colab's working folder,
+  outside the clone), its own Colab cell cloning again (the clone is removed before each lesson, as each
+  Colab notebook gets a new runtime) and installing the project; the dependencies lesson 01's cell installed
+  stay for the others. They run on the Hub ids prefetched through a real Hub server (as in
+  ``tests/test_hub_path.py``). What the cell installs must be enough, and it must change no package the
+  runtime already had.
 
 The one change to the lessons: the clone's folder, ``/content/quicktour-notebooks`` on Colab, is moved into
-the test's temporary folder. What is not checked here: Colab's own images (its preinstalled package versions,
-its CUDA torch), GitHub, and the real Hub.
+the test's temporary folder. Not checked here: Colab's own image (its package versions, its CUDA torch, its
+Python), GitHub, and the real Hub. The lessons run in ``QUICKTOUR_MODE=auto`` on the prefetched cache with
+``HF_HUB_OFFLINE=1``, not in the ``hub`` mode the cell picks on Colab, which needs a Hub server that
+``from_pretrained`` works through (olah does not: README, "Testing"). The stand-in ``google.colab`` is an empty
+module: huggingface_hub recognises Colab by its IPython shell, so its Colab-only paths (a token from Colab's
+secrets) are not taken either.
 """
 
 from __future__ import annotations
@@ -133,22 +139,36 @@ sys.modules["google.colab"] = colab
 
 
 # What the fresh environment holds besides a kernel, as a Colab runtime does: torch (this environment's version;
-# Colab brings its own build), numpy (torch binds to it when imported, which the cell does before its install) and
-# ipywidgets 7.7.1, Colab's default for years (manzt/anywidget#48, googlecolab/colabtools#4525), which the cell
-# must keep: Colab's front end long lagged on ipywidgets 8. The Hub-ids run covers ipywidgets 8.
-COLAB_WIDGETS = "7.7.1"
+# Colab brings its own build), numpy at the version Colab had in August 2025 (tulip-lab/sit742#80; torch binds to
+# numpy when imported, which the cell does before its install, so an upgrade then would be a broken runtime), and
+# ipywidgets 7.7.1, Colab's default for years (manzt/anywidget#48, googlecolab/colabtools#4525): Colab's front end
+# long lagged on ipywidgets 8. The cell must leave each of them, and every other package, as it found it. The
+# Hub-ids run covers ipywidgets 8 and the newest numpy.
+COLAB_PACKAGES = {"numpy": "2.0.2", "ipywidgets": "7.7.1"}
 
 
 def fresh_python(folder: Path) -> Path:
-    """A new virtual environment with only a kernel and what a Colab runtime brings (above)."""
+    """A new virtual environment with only a kernel and what a Colab runtime brings (above).
+
+    torch is this environment's build (``2.13.0+cpu`` here, from the machine's wheel folder); where it came from
+    another index, set ``TORCH_INDEX`` to that index (as for ``make setup``).
+    """
     made = run([sys.executable, "-m", "venv", str(folder)], dict(os.environ), timeout=300)
     assert made.returncode == 0, made.stderr
     python = folder / "bin" / "python"
-    torch = f"torch=={importlib.metadata.version('torch')}"
-    installed = run([str(python), "-m", "pip", "install", "--quiet", torch, "numpy", f"ipywidgets=={COLAB_WIDGETS}",
-                     "ipykernel"], dict(os.environ), timeout=900)
-    assert installed.returncode == 0, installed.stderr[-3000:]
+    index = ["--extra-index-url", os.environ["TORCH_INDEX"]] if os.environ.get("TORCH_INDEX") else []
+    wanted = [f"torch=={importlib.metadata.version('torch')}", *(f"{n}=={v}" for n, v in COLAB_PACKAGES.items())]
+    installed = run([str(python), "-m", "pip", "install", "--quiet", *index, *wanted, "ipykernel"], dict(os.environ),
+                    timeout=900)
+    assert installed.returncode == 0, f"set TORCH_INDEX if torch came from another index:\n{installed.stderr[-3000:]}"
     return python
+
+
+def installed_versions(python: Path) -> dict[str, str]:
+    """{distribution name: version} of every package in ``python``'s environment."""
+    listed = run([str(python), "-m", "pip", "list", "--format", "json"], dict(os.environ))
+    assert listed.returncode == 0, listed.stderr
+    return {row["name"].lower(): row["version"] for row in json.loads(listed.stdout)}
 
 
 def served_repository(folder: Path) -> Path:
@@ -169,11 +189,11 @@ def served_repository(folder: Path) -> Path:
 def test_lessons_run_in_a_fresh_environment_set_up_by_their_colab_cell(
         hub_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     python = fresh_python(tmp_path / "colab-python")
-    versions = "import ipywidgets, torch; print(torch.__version__, ipywidgets.__version__)"
-    before = run([str(python), "-c", versions], dict(os.environ)).stdout.strip()
-    assert before.endswith(f" {COLAB_WIDGETS}"), before
+    before = installed_versions(python)
+    assert all(before[name] == version for name, version in COLAB_PACKAGES.items()), before
     upstream = served_repository(tmp_path / "github")
-    clone = tmp_path / "content" / "quicktour-notebooks"
+    content = tmp_path / "content"
+    clone = content / "quicktour-notebooks"
 
     lessons = tmp_path / "lessons"
     lessons.mkdir()
@@ -209,24 +229,28 @@ def test_lessons_run_in_a_fresh_environment_set_up_by_their_colab_cell(
         PATH=os.pathsep.join([str(python.parent)] + [p for p in env["PATH"].split(os.pathsep) if p != venv_bin]),
         GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=f"url.file://{upstream}.insteadOf", GIT_CONFIG_VALUE_0=GITHUB,
     )
-    result = run([sys.executable, str(ROOT / "tests" / "hub" / "run_notebooks.py"), "--kernel", "colab",
-                  str(tmp_path / "content"), *map(str, sorted(lessons.iterdir()))], env, timeout=2400)
-    reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    with capsys.disabled():  # the CI log shows each lesson's run in the fresh environment
-        for report in reports:
-            print(f"\n  colab-cell run: {report['notebook']} {'FAILED' if report['error'] else 'ok'} in {report['seconds']} s")
-    error = (reports[-1]["error"] if reports else "") or result.stderr[-3000:]
-    assert result.returncode == 0, re.sub(r"\x1b\[[0-9;]*m", "", error)  # the traceback without its colours
-    assert [report["notebook"] for report in reports] == [notebook.name for notebook in LESSONS]
+    for notebook in LESSONS:
+        # On Colab each notebook gets a runtime of its own, with an empty /content: so no clone is left for the
+        # next lesson's cell, which clones and installs again (its dependencies, installed by lesson 01's cell,
+        # stay in this environment).
+        shutil.rmtree(clone, ignore_errors=True)
+        result = run([sys.executable, str(ROOT / "tests" / "hub" / "run_notebooks.py"), "--kernel", "colab",
+                      str(content), str(lessons / notebook.name)], env, timeout=1500)
+        reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        report = reports[-1] if reports else {}
+        with capsys.disabled():  # the CI log shows each lesson's run in the fresh environment
+            print(f"\n  colab-cell run: {notebook.name} {'ok' if result.returncode == 0 else 'FAILED'} in {report.get('seconds')} s")
+        error = report.get("error") or result.stderr[-3000:]
+        assert result.returncode == 0, re.sub(r"\x1b\[[0-9;]*m", "", error)  # the traceback without its colours
+        assert (clone / ".git").is_dir(), f"{notebook.name}: the cell did not clone the repository"
+        lines = resolve_lines(content / notebook.name)
+        assert lines and all("local Hugging Face cache" in line for line in lines), (notebook.name, lines)
 
-    assert (clone / ".git").is_dir(), "the cell did not clone the repository"
     where = run([str(python), "-c", "import helpers; print(helpers.__file__)"], env, cwd=tmp_path).stdout.strip()
     assert Path(where).is_relative_to(clone), f"helpers comes from {where}, not from the clone"
-    after = run([str(python), "-c", versions], env).stdout.strip()
-    assert after == before, f"the cell's install replaced the runtime's torch or ipywidgets: {before} -> {after}"
+    after = installed_versions(python)
+    changed = {name: (version, after.get(name)) for name, version in before.items() if after.get(name) != version}
+    assert not changed, f"the cell's install changed packages the runtime already had (before, after): {changed}"
     consistent = run([str(python), "-m", "pip", "check"], env)
     assert consistent.returncode == 0, consistent.stdout
-    for notebook in LESSONS:
-        lines = resolve_lines(tmp_path / "content" / notebook.name)
-        assert lines and all("local Hugging Face cache" in line for line in lines), (notebook.name, lines)
     assert not any(kit_home.iterdir()), "a lesson wrote into the kit home"

@@ -1,4 +1,6 @@
-"""Every file or folder of this repository that the READMEs name exists (a renamed module leaves no stale path)."""
+"""Every path under the repository's code folders (helpers/, scripts/, tests/, notebooks/, benchmarks/, .ci/) that
+the READMEs name exists, so a renamed module leaves no stale path. Files at the top level and dotted module names
+(``helpers.classroom``) are not checked."""
 
 from __future__ import annotations
 

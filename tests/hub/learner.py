@@ -23,10 +23,10 @@ def run(args: list[str], env: dict[str, str], timeout: float = 900, cwd: Path = 
     return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def prefetched_hub_home(work: Path) -> Path:
-    """Build the fixture repos, prefetch every Hub id through olah, pack, unpack: the learner's HF home.
+def classroom_archive(work: Path) -> Path:
+    """Build the fixture repos, prefetch every Hub id through olah and pack the cache: the classroom archive.
 
-    Exactly an instructor's ``helpers.classroom prefetch`` / ``pack`` before class and a learner's ``unpack``.
+    Exactly an instructor's ``helpers.classroom prefetch`` / ``pack`` before class.
     """
     from tests.hub.fixtures import build_fixtures
 
@@ -40,9 +40,13 @@ def prefetched_hub_home(work: Path) -> Path:
     packed = run([sys.executable, "-m", "helpers.classroom", "pack", "--cache", str(work / "cache"),
                   "--output", str(work / "classroom.tar")], env)
     assert packed.returncode == 0, packed.stdout + packed.stderr
-    home = work / "learner-hf-home"
-    unpacked = run([sys.executable, "-m", "helpers.classroom", "unpack", str(work / "classroom.tar"),
-                    "--hf-home", str(home)], env)
+    return work / "classroom.tar"
+
+
+def unpacked_home(archive: Path, home: Path) -> Path:
+    """A learner's ``helpers.classroom unpack`` of ``archive`` into the new Hugging Face home ``home``."""
+    unpacked = run([sys.executable, "-m", "helpers.classroom", "unpack", str(archive), "--hf-home", str(home)],
+                   dict(os.environ))
     assert unpacked.returncode == 0, unpacked.stdout + unpacked.stderr
     return home
 
