@@ -29,7 +29,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.hub.learner import ROOT, notebook_env, resolve_lines, run
+from tests.hub.learner import ROOT, notebook_env, run, run_notebook
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 COLAB_HOME = "/content/quicktour-notebooks"
@@ -234,16 +233,8 @@ def test_lessons_run_in_a_fresh_environment_set_up_by_their_colab_cell(
         # next lesson's cell, which clones and installs again (its dependencies, installed by lesson 01's cell,
         # stay in this environment).
         shutil.rmtree(clone, ignore_errors=True)
-        result = run([sys.executable, str(ROOT / "tests" / "hub" / "run_notebooks.py"), "--kernel", "colab",
-                      str(content), str(lessons / notebook.name)], env, timeout=1500)
-        reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-        report = reports[-1] if reports else {}
-        with capsys.disabled():  # the CI log shows each lesson's run in the fresh environment
-            print(f"\n  colab-cell run: {notebook.name} {'ok' if result.returncode == 0 else 'FAILED'} in {report.get('seconds')} s")
-        error = report.get("error") or result.stderr[-3000:]
-        assert result.returncode == 0, re.sub(r"\x1b\[[0-9;]*m", "", error)  # the traceback without its colours
+        lines = run_notebook(lessons / notebook.name, content, env, "colab-cell run", capsys, kernel="colab")
         assert (clone / ".git").is_dir(), f"{notebook.name}: the cell did not clone the repository"
-        lines = resolve_lines(content / notebook.name)
         assert lines and all("local Hugging Face cache" in line for line in lines), (notebook.name, lines)
 
     where = run([str(python), "-c", "import helpers; print(helpers.__file__)"], env, cwd=tmp_path).stdout.strip()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from helpers.hubserver import HubServer, client_env
 from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
@@ -71,7 +73,17 @@ def resolve_lines(notebook: Path) -> list[str]:
     return lines
 
 
-def last_report(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    """The last JSON line ``tests/hub/run_notebooks.py`` printed ({"notebook", "seconds", "error"}), or {}."""
+def run_notebook(notebook: Path, out_dir: Path, env: dict[str, str], label: str, capsys: Any,
+                 kernel: str = "python3") -> list[str]:
+    """Run ``notebook`` top to bottom in ``out_dir`` (``tests/hub/run_notebooks.py``, in ``kernel``), print one
+    line for the CI log ("<label>: <name> ok in <seconds> s"), fail with the cell's error (without its colours),
+    and return the ``resolve:`` lines of the executed copy."""
+    result = run([sys.executable, str(ROOT / "tests" / "hub" / "run_notebooks.py"), "--kernel", kernel, str(out_dir),
+                  str(notebook)], env, timeout=1500)
     lines = result.stdout.strip().splitlines()
-    return json.loads(lines[-1]) if lines else {}
+    report = json.loads(lines[-1]) if lines else {}  # {"notebook", "seconds", "error"}
+    with capsys.disabled():  # the CI log shows each run
+        print(f"\n  {label}: {notebook.name} {'ok' if result.returncode == 0 else 'FAILED'} in {report.get('seconds')} s")
+    error = report.get("error") or result.stderr[-3000:]
+    assert result.returncode == 0, f"{notebook.name} failed ({label}):\n" + re.sub(r"\x1b\[[0-9;]*m", "", error)
+    return resolve_lines(out_dir / notebook.name)
