@@ -120,8 +120,9 @@ def cpu_bf16() -> tuple[bool, str]:
     bfloat16 matrix product must measure at least ``MIN_BF16_SPEEDUP`` times faster than float32 here
     (``bf16_matmul_speedup``): with AVX512-BF16 but no AMX it can be slower.
 
-    ``QUICKTOUR_CPU_BF16=0`` says no and ``=1`` says yes (units required), without measuring: to compare, or
-    to reproduce another machine's numbers.
+    ``QUICKTOUR_CPU_BF16=0`` says no and ``=1`` says yes, without measuring: to compare, or to take another
+    machine's branch on this one (without bfloat16 units, ``=1`` still says yes: bfloat16 is then emulated,
+    correct but several times slower than float32).
     """
     import os
 
@@ -129,15 +130,40 @@ def cpu_bf16() -> tuple[bool, str]:
     if setting == "0":
         return False, "QUICKTOUR_CPU_BF16=0 turns it off"
     units = bf16_units()
+    if setting == "1":
+        return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({units or 'no bfloat16 units: emulated'})"
     if not units:
         return False, "bfloat16 does not pay on this CPU (no AMX or AVX512-BF16 units: it would be emulated)"
-    if setting == "1":
-        return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({units})"
     ratio = bf16_matmul_speedup()
     pays = ratio >= MIN_BF16_SPEEDUP
     verdict = "pays" if pays else "does not pay"
     return pays, (f"bfloat16 {verdict} on this CPU ({units}; a matrix product measured ×{ratio:.2f} "
                   f"the speed of float32, ×{MIN_BF16_SPEEDUP} needed)")
+
+
+def bf16_hardware(device: str) -> tuple[bool, str]:
+    """Whether ``device`` has hardware made for bfloat16, so that timing it is worth it, and why, in words:
+    a CUDA GPU that computes it natively (``mixed_precision``), or a CPU with bfloat16 units (``bf16_units``;
+    whether they also *pay* is ``cpu_bf16``'s question). ``QUICKTOUR_CPU_BF16=1`` / ``=0`` answer for a CPU,
+    as they do for ``cpu_bf16``. Used by notebooks 01 and 05 to decide whether to measure bfloat16 at all.
+    """
+    import os
+
+    if device == "cuda":
+        native = mixed_precision(device) == "bf16"
+        return native, ("this GPU computes bfloat16 natively" if native
+                        else "this GPU only emulates bfloat16 (fp16 is its 16-bit format)")
+    if device != "cpu":
+        return False, f"bfloat16 is not measured on {device}"
+    setting = os.environ.get("QUICKTOUR_CPU_BF16", "").strip()
+    units = bf16_units()
+    if setting == "0":
+        return False, "QUICKTOUR_CPU_BF16=0 turns it off"
+    if setting == "1":
+        return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({units or 'no bfloat16 units: emulated'})"
+    if units:
+        return True, f"this CPU has bfloat16 units ({units})"
+    return False, "this CPU has no bfloat16 units (AMX or AVX512-BF16): it would only emulate bfloat16"
 
 
 def _to_dtype(value: Any, dtype: Any, memo: _ConversionMemo | None = None) -> Any:

@@ -193,15 +193,36 @@ def test_cpu_bf16_measures_instead_of_trusting_the_units(monkeypatch):
     assert "emulated" in cpu_bf16()[1]
 
 
-def test_cpu_bf16_can_be_forced_on_only_with_units(monkeypatch):
+def test_cpu_bf16_can_be_forced_on_with_or_without_units(monkeypatch):
     from helpers.device import cpu_bf16
 
     _cpu_with(monkeypatch, amx=False, avx512_bf16=True, speedup=0.5)
     monkeypatch.setenv("QUICKTOUR_CPU_BF16", "1")
     assert cpu_bf16() == (True, "QUICKTOUR_CPU_BF16=1 turns it on (AVX512-BF16)")
-    _cpu_with(monkeypatch, amx=False, avx512_bf16=False)
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=False)  # another machine's branch, emulated here
     monkeypatch.setenv("QUICKTOUR_CPU_BF16", "1")
-    assert cpu_bf16()[0] is False
+    assert cpu_bf16() == (True, "QUICKTOUR_CPU_BF16=1 turns it on (no bfloat16 units: emulated)")
+
+
+def test_bf16_hardware_says_where_bfloat16_is_worth_timing(monkeypatch):
+    import helpers.device
+    from helpers.device import bf16_hardware
+
+    _cpu_with(monkeypatch, amx=True, avx512_bf16=True)  # never measured: units decide, not the speed
+    assert bf16_hardware("cpu") == (True, "this CPU has bfloat16 units (AMX and AVX512-BF16)")
+    _cpu_with(monkeypatch, amx=False, avx512_bf16=False)
+    native, why = bf16_hardware("cpu")
+    assert native is False and "no bfloat16 units" in why
+    monkeypatch.setenv("QUICKTOUR_CPU_BF16", "1")
+    assert bf16_hardware("cpu") == (True, "QUICKTOUR_CPU_BF16=1 turns it on (no bfloat16 units: emulated)")
+    _cpu_with(monkeypatch, amx=True, avx512_bf16=True)
+    monkeypatch.setenv("QUICKTOUR_CPU_BF16", "0")
+    assert bf16_hardware("cpu") == (False, "QUICKTOUR_CPU_BF16=0 turns it off")
+    monkeypatch.delenv("QUICKTOUR_CPU_BF16")
+    for precision, native in (("bf16", True), ("fp16", False)):
+        monkeypatch.setattr(helpers.device, "mixed_precision", lambda device, precision=precision: precision)
+        assert bf16_hardware("cuda")[0] is native
+    assert bf16_hardware("mps") == (False, "bfloat16 is not measured on mps")
 
 
 def test_bf16_matmul_speedup_is_a_measured_positive_ratio(monkeypatch):
