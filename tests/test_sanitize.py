@@ -129,3 +129,36 @@ def test_markup_without_spaces_is_sanitized_in_linear_time(markup):
     start = time.perf_counter()
     sanitize(markup)
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_hardware_branch_prints_lines_that_compare_equal_to_the_other_branchs():
+    measured = ("bfloat16 · timing: 2 beams, encoder and decoder layers in bfloat16: 227.08 ms/example (8 examples in "
+                "1.82 s), real-time factor: 0.07, WER 0.082\n"
+                "bfloat16 · speed-up: 2 beams, encoder and decoder layers in bfloat16 handles ×2.35 the examples per "
+                "second of one clip at a time\n"
+                "bfloat16 · verdict: bfloat16 pays on this CPU (AMX; a matrix product measured ×6.51 the speed of "
+                "float32, ×1.2 needed)\n"
+                "16-bit compute · group_by_length: float32 279.2 ms per step, bf16 171.5 ms per step\n")
+    skipped = ("bfloat16 · timing: not measured (this CPU has no bfloat16 units (AMX or AVX512-BF16): it would only "
+               "emulate bfloat16)\n"
+               "bfloat16 · speed-up: not measured\n"
+               "bfloat16 · verdict: bfloat16 does not pay on this CPU (no AMX or AVX512-BF16 units: it would be "
+               "emulated)\n"
+               "16-bit compute · group_by_length: not measured (this CPU has no bfloat16 units)\n")
+    assert sanitize(measured) == sanitize(skipped)
+    # the labels and the number of lines still count: a missing line or another label is a difference
+    assert sanitize(measured) != sanitize(skipped.replace("bfloat16 · speed-up: not measured\n", ""))
+    assert sanitize(measured) != sanitize(skipped.replace("· verdict:", "· pays:"))
+    # and only lines that start with such a label are masked
+    assert sanitize("WER 0.082 · timing: 1") != sanitize("WER 0.095 · timing: 1")
+
+
+def test_sampled_text_is_masked_but_the_checks_beside_it_are_not():
+    here = "seed 0:  a movie that makes you've had on the movie's ticked .\nseed 0 again, same tokens: True\n"
+    there = "seed 0:  a movie that makes you've had .\nseed 0 again, same tokens: True\n"
+    assert sanitize(here) == sanitize(there)
+    assert sanitize(here) != sanitize(there.replace("True", "False"))
+    assert sanitize("assistant: the best thing") == sanitize("assistant: a film")
+    assert sanitize("     user: Write a positive movie review.") != sanitize("     user: Write a negative movie review.")
+    assert sanitize("temperature 0.5: ' a' 0.80") == sanitize("temperature 0.5: ' the' 0.71")
+    assert sanitize("temperature 0.5: ' a' 0.80") != sanitize("temperature 1.5: ' a' 0.80")
