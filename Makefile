@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 # Tests and refreshes never touch the network: the root conftest.py and scripts/refresh_notebooks.py
 # both set helpers.mode.OFFLINE_QUIET_ENVIRONMENT (offline kit, no progress bars).
 
-.PHONY: help setup lab-setup system-deps notebook-system-deps python-deps hub-server kit verify-kit lab test e2e test-helpers chrome solutions refresh bench check-env clean
+.PHONY: help setup lab-setup system-deps notebook-system-deps python-deps hub-server kit verify-kit lab test e2e test-helpers test-portability chrome solutions refresh bench check-env clean
 
 help:  ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ test: setup  ## set up what is missing, then unit tests, nbval over every notebo
 
 e2e: setup  ## JupyterLab in headless Chromium: run notebook 02, check no errors and a live tokenizer explorer
 	$(BIN)/python scripts/e2e_lab.py
+
+test-portability: setup  ## only the portability check (part of make test): the other bfloat16 branch, another CPU's kit language model
+	$(BIN)/python -m pytest tests/test_portability.py
 
 test-helpers: | $(VENV)/.installed  ## only the unit tests that need neither the kit nor the Hub server (fast; no notebooks)
 	$(BIN)/python -m pytest tests -m "not needs_kit and not hub"
