@@ -5,8 +5,8 @@ The mode comes from the environment variable ``QUICKTOUR_MODE``:
 - ``hub``: always use the Hub ids the quicktour names;
 - ``offline``: always use the offline kit (CI, a classroom without Wi-Fi);
 - ``auto`` (default): ask the Hub once (one 2-second deadline for DNS, connect and answer; only
-  a JSON answer from its API counts, not a captive portal's HTML page), and fall back to the
-  local Hugging Face cache or the kit when it does not answer.
+  an answer shaped like its API's counts, not a captive portal's HTML page or a proxy's other JSON), and fall
+  back to the local Hugging Face cache or the kit when it does not answer.
 
 The decision is made once per process and cached. When it is "offline", ``HF_HUB_OFFLINE=1``
 is exported so that transformers/datasets never wait on the network; that only works if it
@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,12 +34,15 @@ MODE_VARIABLE = "QUICKTOUR_MODE"
 MODES = ("auto", "hub", "offline")
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT_S = 2.0  # one deadline for the whole probe: DNS, connect, request and reading the answer
-# Asked at once; a JSON answer to either (at any status) means the Hub API answered. The Hub answers
+# Asked at once; a Hub-shaped JSON answer to either (HUB_FIELDS) means the Hub API answered. The Hub answers
 # whoami-v2 itself (401 and a JSON error without a token); a Hub mirror such as olah forwards
 # whoami-v2 upstream (504 with no body when it is offline) but answers repository info itself
 # (200, or 401 "Repository not found", in JSON).
 PROBE_PATHS = ("/api/whoami-v2", "/api/models/distilbert/distilbert-base-uncased")
-PROBE_BODY_LIMIT = 64 * 1024
+# What huggingface_hub reads from those answers: an error's "error" message (hf_raise_for_status, at any status),
+# the user's "name" (whoami), the repository's "id" (model_info). A JSON answer without the field is not the Hub.
+HUB_FIELDS = {"/api/whoami-v2": "name"}  # any other probe path: "id"
+PROBE_BODY_LIMIT = 256 * 1024  # a whole answer is parsed, never a cut one (a repository's info is a few kB)
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,10 @@ def hub_endpoint() -> str:
 def probe_hub(endpoint: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
     """Ask the Hub once whether it answers; returns (reachable, one-line explanation).
 
-    Reachable means: the Hub API answered with JSON (any HTTP status: the Hub says 401 to a
-    request without a token). HTML (a captive portal's login page), an empty body, a refused
+    Reachable means: the Hub API answered with a JSON object shaped like the Hub's (``_hub_shaped``: an
+    ``error`` message at any status, since the Hub says 401 to a request without a token, or the user's ``name``
+    or the repository's ``id`` with 200). Other JSON (a lone ``{``, ``[]``, a proxy's own status object), HTML
+    (a captive portal's login page), an empty body, a refused
     connection, a DNS failure or a server too slow to answer do not count. Everything (DNS lookup,
     connect, request, reading) shares one deadline of ``timeout`` seconds: the requests run in
     daemon threads and whatever has not answered by then is abandoned and its socket shut.
@@ -137,8 +143,11 @@ def _ask(
             kind = response.headers.get("Content-Type", "") or ""
             body = _read_some(response, deadline)
         head = body[:2048].lower()
-        if _looks_like_json(body, kind):
+        if _hub_shaped(body, urllib.parse.urlsplit(url).path, status):
             answers.put((True, rank, f"answered HTTP {status} with JSON"))
+        elif body.lstrip()[:1] in (b"{", b"["):
+            what = f"answered HTTP {status} with JSON that is not the Hub API's (no 'error', 'name' or 'id' field)"
+            answers.put((False, NOT_THE_HUB + 6 + rank, what))
         elif b"<html" in head or b"<!doctype" in head or "html" in kind.lower():
             hint = "(a captive portal? sign in to the network, then restart the kernel)"
             what = f"answered HTTP {status} with an HTML page, not the Hub API {hint}"
@@ -168,17 +177,21 @@ def _read_some(response: object, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _looks_like_json(body: bytes, kind: str) -> bool:
-    text = body.lstrip()
-    if text[:1] not in (b"{", b"["):
-        return False
-    if "json" in kind.lower():
-        return True  # may be cut at the byte limit: the content type and the first byte suffice
+def _hub_shaped(body: bytes, path: str, status: int) -> bool:
+    """Whether ``body``, the whole answer to the probe ``path``, is the Hub API's: a JSON object with a string
+    ``error`` (any status), or with 200 the field huggingface_hub reads from that path (``HUB_FIELDS``)."""
+    if len(body) >= PROBE_BODY_LIMIT:
+        return False  # cut: never judged by its beginning
     try:
-        json.loads(text.decode("utf-8"))
+        answer = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return False
-    return True
+    if not isinstance(answer, dict):
+        return False
+    if isinstance(answer.get("error"), str) and answer["error"].strip():
+        return True
+    field = HUB_FIELDS.get(path, "id")
+    return status == 200 and isinstance(answer.get(field), str) and bool(answer[field].strip())
 
 
 def _tracked(base: type[http.client.HTTPConnection], connections: list[http.client.HTTPConnection]) -> type:

@@ -551,6 +551,21 @@ class Endpoint:
             return http("200 OK", "text/html", b"<!DOCTYPE html><html><body>Sign in to Cafe Wi-Fi</body></html>")
         if self.behaviour == "empty":
             return http("200 OK", None, b"")
+        # JSON that is not the Hub's: a misconfigured proxy or portal answering every path alike
+        if self.behaviour == "lone-brace":
+            return http("200 OK", "application/json", b"{")
+        if self.behaviour == "empty-list":
+            return http("200 OK", "text/plain", b"[]")
+        if self.behaviour == "proxy-status":
+            return http("200 OK", "application/json", b'{"status": "ok", "proxy": "squid"}')
+        if self.behaviour == "error-at-200-without-text":
+            return http("200 OK", "application/json", b'{"error": ""}')
+        if self.behaviour == "repo-info":  # the Hub with a token, or a mirror that has the repository
+            if path.startswith("/api/whoami"):
+                return http("401 Unauthorized", "application/json", b"{}")
+            return http("200 OK", "application/json", b'{"id": "distilbert/distilbert-base-uncased", "sha": "12"}')
+        if self.behaviour == "huge":  # a JSON object larger than the probe reads: judged whole or not at all
+            return http("200 OK", "application/json", b'{"id": "x", "pad": "' + b"a" * 300_000 + b'"}')
         raise ValueError(self.behaviour)
 
     def close(self) -> None:
@@ -583,6 +598,12 @@ def endpoint():
         ("mirror", True, "answered"),  # a Hub mirror (olah) answering repo info in JSON
         ("captive", False, "HTML page"),
         ("empty", False, "no body"),
+        ("lone-brace", False, "not the Hub API's"),
+        ("empty-list", False, "not the Hub API's"),
+        ("proxy-status", False, "not the Hub API's"),
+        ("error-at-200-without-text", False, "not the Hub API's"),
+        ("repo-info", True, "answered"),
+        ("huge", False, "not the Hub API's"),
         ("slow", False, "did not answer within 2 s"),
         ("silent", False, "did not answer within 2 s"),
     ],
