@@ -78,6 +78,8 @@ def pack(root: Path, output: Path, kind: str, facts: dict[str, Any] | None = Non
         raise ArchiveError(f"nothing to pack: {root} holds no files")
     manifest = {"format": FORMAT, "kind": kind, "facts": facts or {}, "files": files, "links": links}
     output = Path(output)
+    if output.is_dir():
+        raise ArchiveError(f"{output} is a folder: name the archive file to write, e.g. {output / (kind + '.tar')}")
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(fd)
@@ -98,99 +100,248 @@ def pack(root: Path, output: Path, kind: str, facts: dict[str, Any] | None = Non
     return manifest
 
 
-def extract_verified(archive: Path, staging_parent: Path, kind: str) -> tuple[Path, dict[str, Any]]:
-    """Unpack ``archive`` into a new folder under ``staging_parent`` and verify all of it.
+#: The manifest is read whole into memory: it is refused above this size (a classroom cache lists a few hundred files
+#: in about 100 kB).
+MANIFEST_CAP = 8 * 1024 * 1024
+#: Free space to leave on the disk beyond what the manifest says the files take.
+DISK_MARGIN = 64 * 1024 * 1024
+_HEX = set("0123456789abcdef")
 
-    Returns (folder, manifest). On any problem the folder is removed and ArchiveError says what was
-    wrong; nothing outside the folder is ever written.
+
+def extract_verified(archive: Path, staging_parent: Path, kind: str, links: bool = True) -> tuple[Path, dict[str, Any]]:
+    """Unpack ``archive`` into a new folder under ``staging_parent``, verifying every member as it is written.
+
+    Returns (folder, manifest). On any problem the folder is removed and ArchiveError says, in one line, what was
+    wrong; nothing outside the folder is ever written. ``links=False`` refuses any symbolic link (the kit has none).
+
+    The project's own code writes each member, not tarfile's extraction (whose filter resolves links with
+    ``os.path.realpath``, which long link chains defeat): folders are created and entered one component at a
+    time with ``O_NOFOLLOW``, files are created with ``O_EXCL | O_NOFOLLOW`` and hashed while written, and
+    nothing is read past the size the manifest lists. Symbolic links are allowed only in the shape the Hugging
+    Face cache uses (``snapshots/<rev>/<file>`` -> ``../../blobs/<hash>``): relative, pointing at a regular file
+    that the same archive lists, never at a folder or another link; they are made last, so nothing is ever written
+    through one. Before anything is written, the manifest (at most ``MANIFEST_CAP``) is checked whole and the
+    files it lists must fit on the disk with ``DISK_MARGIN`` to spare.
     """
     archive = Path(archive)
     if not archive.is_file():
         raise ArchiveError(f"{archive}: no such file")
     staging_parent = Path(staging_parent)
+    if staging_parent.exists() and not staging_parent.is_dir():
+        raise ArchiveError(f"{staging_parent} is a file, not a folder: name a folder to install into")
     staging_parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-unpack-", dir=staging_parent))
     try:
-        manifest = _extract(archive, staging, kind)
-        _verify(staging, manifest)
+        manifest = _extract(archive, staging, kind, links)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging, manifest
 
 
-def _extract(archive: Path, staging: Path, kind: str) -> dict[str, Any]:
+def _read_manifest(tar: tarfile.TarFile, archive: Path, kind: str) -> dict[str, Any]:
+    """The first member, the manifest, checked whole (the tar's iteration yields it again: skip it there)."""
+    first = tar.next()
+    if first is None or first.name != MANIFEST or not first.isfile():
+        raise ArchiveError(f"{archive}: not a quicktour archive (no {MANIFEST} first)")
+    if first.size > MANIFEST_CAP:
+        raise ArchiveError(f"{archive}: its manifest claims {first.size:,} bytes, over the {MANIFEST_CAP:,} allowed")
+    handle = tar.extractfile(first)
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            members = tar.getmembers()  # reads to the end: a truncated file fails here
-            if not members or members[0].name != MANIFEST:
-                raise ArchiveError(f"{archive}: not a quicktour archive (no {MANIFEST} first)")
-            handle = tar.extractfile(members[0])
-            manifest = json.loads(handle.read()) if handle else None
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise ArchiveError(f"{archive}: unreadable manifest")
-            if manifest.get("kind") != kind:
-                raise ArchiveError(f"{archive}: holds {manifest.get('kind')!r}, expected {kind!r}")
-            for member in members[1:]:
-                _check_member(member, archive)
-            tar.extractall(staging, members=members[1:], filter="data")
-    except (tarfile.TarError, EOFError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArchiveError(f"{archive}: truncated or damaged ({exc}); nothing was installed") from exc
+        manifest = json.loads(handle.read(MANIFEST_CAP + 1)) if handle else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArchiveError(f"{archive}: unreadable manifest")
+    if manifest.get("kind") != kind:
+        raise ArchiveError(f"{archive}: holds {manifest.get('kind')!r}, expected {kind!r}")
+    files, found_links = manifest.get("files"), manifest.get("links", {})
+    if not isinstance(files, dict) or not isinstance(found_links, dict):
+        raise ArchiveError(f"{archive}: unreadable manifest (files and links must be tables)")
+    for rel, meta in files.items():
+        sha = meta.get("sha256") if isinstance(meta, dict) else None
+        size = meta.get("size") if isinstance(meta, dict) else None
+        if (not isinstance(size, int) or isinstance(size, bool) or size < 0 or not isinstance(sha, str)
+                or len(sha) != 64 or not set(sha) <= _HEX):
+            raise ArchiveError(f"{archive}: the manifest's entry for {rel!r} has no valid size and SHA-256")
+    for rel, target in found_links.items():
+        if not isinstance(target, str):
+            raise ArchiveError(f"{archive}: the manifest's link {rel!r} has no target")
     return manifest
 
 
-def _check_member(member: tarfile.TarInfo, archive: Path) -> None:
-    path = PurePosixPath(member.name)
-    if path.is_absolute() or not _inside(path) or member.name == MANIFEST:
-        raise ArchiveError(f"{archive}: member {member.name!r} points outside the folder; refused")
-    if member.issym():
-        if os.path.isabs(member.linkname) or not _inside(path.parent / member.linkname):
-            raise ArchiveError(f"{archive}: link {member.name!r} -> {member.linkname!r} leaves the folder; refused")
-    elif not (member.isfile() or member.isdir()):
-        raise ArchiveError(f"{archive}: member {member.name!r} is not a file, folder or link; refused")
+def _relative(name: str, archive: Path) -> PurePosixPath:
+    path = PurePosixPath(name)
+    if path.is_absolute() or not _inside(path) or ".." in path.parts or name in ("", ".", MANIFEST):
+        raise ArchiveError(f"{archive}: member {name!r} points outside the folder; refused")
+    return PurePosixPath(*[part for part in path.parts if part != "."])
 
 
-def _verify(staging: Path, manifest: dict[str, Any]) -> None:
-    files = manifest.get("files")
-    links = manifest.get("links", {})
-    if not isinstance(files, dict) or not isinstance(links, dict):
-        raise ArchiveError("unreadable manifest")
-    found_files, found_links = _walk(staging, lambda rel: False)
-    extra = (set(found_files) - set(files)) | (set(found_links) - set(links))
-    missing = (set(files) - set(found_files)) | (set(links) - set(found_links))
-    if extra or missing:
-        raise ArchiveError(
-            f"archive does not match its manifest: {len(missing)} missing, {len(extra)} unlisted "
-            f"(for example {sorted(missing | extra)[:3]}); nothing was installed"
-        )
-    for rel, meta in files.items():
-        if found_files[rel] != {"size": meta.get("size"), "sha256": meta.get("sha256")}:
-            raise ArchiveError(f"{rel}: size or SHA-256 differs from the manifest (tampered or damaged); nothing was installed")
-    for rel, target in links.items():
-        if found_links[rel] != target:
-            raise ArchiveError(f"{rel}: link target differs from the manifest; nothing was installed")
+def _check_layout(manifest: dict[str, Any], archive: Path, links: bool) -> None:
+    """Refuse, before anything is written, links that leave the folder or point anywhere but at a listed file,
+    and a name that is a link or a file in one place and a folder in another."""
+    files: dict[str, Any] = manifest["files"]
+    link_targets: dict[str, str] = manifest.get("links", {})
+    if link_targets and not links:
+        raise ArchiveError(f"{archive}: holds symbolic links ({sorted(link_targets)[0]!r}, ...); this kind has none")
+    leaves = {str(_relative(rel, archive)) for rel in [*files, *link_targets]}
+    folders = {str(parent) for rel in leaves for parent in PurePosixPath(rel).parents if str(parent) != "."}
+    clash = leaves & folders
+    if clash:
+        raise ArchiveError(f"{archive}: {sorted(clash)[0]!r} is both a file or link and a folder; refused")
+    for rel, target in link_targets.items():
+        where = PurePosixPath(rel).parent / target
+        if os.path.isabs(target) or not _inside(where):
+            raise ArchiveError(f"{archive}: link {rel!r} -> {target!r} leaves the folder; refused")
+        resolved = os.path.normpath(where.as_posix())
+        if resolved not in files:
+            raise ArchiveError(f"{archive}: link {rel!r} -> {target!r} does not point at a file the archive lists "
+                               "(only links to its own files are allowed); refused")
+
+
+def _open_folder(root_fd: int, parts: tuple[str, ...], archive: Path) -> int:
+    """A descriptor of the folder ``parts`` under ``root_fd``, made as needed, never through a link."""
+    fd = os.dup(root_fd)
+    for part in parts:
+        try:
+            try:
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            os.close(fd)
+            raise ArchiveError(f"{archive}: cannot make the folder {'/'.join(parts)!r} ({exc.strerror}); refused") from None
+        os.close(fd)
+        fd = inner
+    return fd
+
+
+def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, rel: PurePosixPath, meta: dict[str, Any],
+                  root_fd: int, archive: Path) -> None:
+    """Write one listed file, checking its size and SHA-256 as it goes."""
+    import hashlib
+
+    if member.size != meta["size"]:
+        raise ArchiveError(f"{rel}: size differs from the manifest ({member.size:,} against {meta['size']:,} bytes); "
+                           "tampered or damaged, nothing was installed")
+    source = tar.extractfile(member)
+    folder = _open_folder(root_fd, rel.parts[:-1], archive)
+    try:
+        try:
+            out = os.open(rel.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+        except FileExistsError:
+            raise ArchiveError(f"{archive}: {str(rel)!r} appears twice; refused") from None
+        digest, written = hashlib.sha256(), 0
+        with os.fdopen(out, "wb") as sink:
+            while source is not None and written < member.size:
+                chunk = source.read(min(1 << 20, member.size - written))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                sink.write(chunk)
+                written += len(chunk)
+    finally:
+        os.close(folder)
+    if written != meta["size"] or digest.hexdigest() != meta["sha256"]:
+        raise ArchiveError(f"{rel}: size or SHA-256 differs from the manifest (tampered or damaged); nothing was installed")
+
+
+def _extract(archive: Path, staging: Path, kind: str, links: bool) -> dict[str, Any]:
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            manifest = _read_manifest(tar, archive, kind)
+            files: dict[str, Any] = manifest["files"]
+            link_targets: dict[str, str] = manifest.get("links", {})
+            _check_layout(manifest, archive, links)
+            total = sum(meta["size"] for meta in files.values())
+            free = shutil.disk_usage(staging).free
+            if total + DISK_MARGIN > free:
+                raise ArchiveError(f"{archive}: its files take {total / 1e6:,.1f} MB and the disk has "
+                                   f"{free / 1e6:,.1f} MB free; make room, then try again")
+            written: set[str] = set()
+            root_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                for member in tar:
+                    if member.offset == 0:
+                        continue  # the manifest, read above
+                    rel = _relative(member.name, archive)
+                    key = str(rel)
+                    if member.isdir():
+                        os.close(_open_folder(root_fd, rel.parts, archive))
+                    elif member.issym():
+                        if key not in link_targets or member.linkname != link_targets[key]:
+                            raise ArchiveError(f"{archive}: link {member.name!r} -> {member.linkname!r} is not the "
+                                               "manifest's; refused")
+                        written.add(key)  # made below, after every file
+                    elif member.isreg():
+                        if key not in files:
+                            raise ArchiveError(f"{archive}: {member.name!r} is not in the manifest; refused")
+                        _write_member(tar, member, rel, files[key], root_fd, archive)
+                        written.add(key)
+                    else:
+                        raise ArchiveError(f"{archive}: member {member.name!r} is not a file, folder or link; refused")
+                missing = sorted((set(files) | set(link_targets)) - written)
+                if missing:
+                    raise ArchiveError(f"archive does not match its manifest: {len(missing)} missing (for example "
+                                       f"{missing[:3]}); nothing was installed")
+                for key, target in sorted(link_targets.items()):
+                    rel = PurePosixPath(key)
+                    folder = _open_folder(root_fd, rel.parts[:-1], archive)
+                    try:
+                        os.symlink(target, rel.name, dir_fd=folder)
+                    finally:
+                        os.close(folder)
+            finally:
+                os.close(root_fd)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ArchiveError(f"{archive}: truncated or damaged ({exc}); nothing was installed") from exc
+    return manifest
 
 
 def merge_into(source: Path, destination: Path) -> int:
     """Move the verified contents of ``source`` into ``destination`` (created if needed); returns files moved.
 
-    Existing files with the same path are replaced (verified content wins); ``source`` is removed.
+    Everything is checked before anything moves: a path that is a folder on one side and a file or link on the
+    other, or a folder of ``destination`` reached through a symbolic link, is refused with one line naming it,
+    and ``destination`` is left as it was (``source`` removed). Then existing files and links of the same path
+    are replaced (verified content wins); a link already in ``destination`` is replaced, never followed.
     """
-    destination.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        target = destination / rel
-        if path.is_dir() and not path.is_symlink():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.is_file():
-            target.unlink()
-        if path.is_symlink():
-            os.symlink(os.readlink(path), target)
-        else:
-            os.replace(path, target)
-        count += 1
-    shutil.rmtree(source, ignore_errors=True)
+    source, destination = Path(source), Path(destination)
+    try:
+        if destination.exists() and not destination.is_dir():
+            raise ArchiveError(f"{destination} is a file, not a folder: name a folder to install into")
+        entries = sorted(source.rglob("*"))
+        for path in entries:
+            rel = path.relative_to(source)
+            target = destination / rel
+            for parent in list(reversed(rel.parents))[1:]:  # the folders on the way, outermost first
+                if (destination / parent).is_symlink():
+                    raise ArchiveError(f"{destination / parent} is a symbolic link in the cache; the archive is not "
+                                       "written through it: remove it, or unpack into another Hugging Face home")
+            folder_here = path.is_dir() and not path.is_symlink()
+            if folder_here and target.is_symlink():
+                raise ArchiveError(f"{target} is a symbolic link in the cache; the archive is not written through "
+                                   "it: remove it, or unpack into another Hugging Face home")
+            if target.is_symlink() or target.exists():
+                folder_there = target.is_dir() and not target.is_symlink()
+                if folder_here != folder_there:
+                    raise ArchiveError(f"{target} is a {'folder' if folder_there else 'file'} in the cache and a "
+                                       f"{'folder' if folder_here else 'file'} in the archive; nothing was installed")
+        destination.mkdir(parents=True, exist_ok=True)
+        count = 0
+        for path in entries:
+            target = destination / path.relative_to(source)
+            if path.is_dir() and not path.is_symlink():
+                target.mkdir(exist_ok=True)
+                continue
+            if path.is_symlink():
+                if target.is_symlink() or target.exists():
+                    target.unlink()
+                os.symlink(os.readlink(path), target)
+            else:
+                os.replace(path, target)  # replaces a file or a link itself, never what a link points at
+            count += 1
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
     return count

@@ -547,14 +547,18 @@ def main(argv: list[str] | None = None, parts: Mapping[str, Builder] | None = No
                       f"on each machine: python -m helpers.kit import {args.archive.name}")
             else:
                 print(f"[kit] verified and installed the kit at {import_kit(args.archive)}")
-        except (ArchiveError, FileNotFoundError, KitDamagedError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except (ArchiveError, FileNotFoundError, KitDamagedError, BlockingIOError) as exc:
+            print(f"error: {exc.strerror if isinstance(exc, BlockingIOError) else exc}", file=sys.stderr)
             return 1
         return 0
 
     if args.command == "build":
         start = time.monotonic()
-        data = build(args.force, parts=parts)
+        try:
+            data = build(args.force, parts=parts)
+        except ValueError as exc:  # an unknown part: one line, not a traceback
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(format_info(data))
         print(f"[kit] ready in {time.monotonic() - start:.1f} s")
         old = older_versions()

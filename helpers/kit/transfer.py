@@ -9,6 +9,7 @@ listed with its SHA-256, everything checked in a staging folder before anything 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,17 @@ def import_kit(archive: Path) -> Path:
     Nothing is put in place unless every file matches the archive's SHA-256s, every part matches its
     own record, and the recipe version is this checkout's. An existing kit is replaced only then.
     """
+    from helpers.kit.build import build_lock
+
     home = kit_home()
     home.mkdir(parents=True, exist_ok=True)
-    staging, contents = extract_verified(Path(archive), home, ARCHIVE_KIND)
+    with build_lock(wait=False):  # never under a running build (BlockingIOError names it)
+        return _install(Path(archive), home)
+
+
+def _install(archive: Path, home: Path) -> Path:
+    """``import_kit``'s work, with the build lock held."""
+    staging, contents = extract_verified(archive, home, ARCHIVE_KIND, links=False)  # a kit has no links
     try:
         version = contents.get("facts", {}).get("recipe_version")
         if version != RECIPE_VERSION:
@@ -64,7 +73,9 @@ def import_kit(archive: Path) -> Path:
         manifest.apply_modes(staging, manifest.share_modes(home))  # as a build would leave them
         final = kit_root()
         manifest.swap_into_place(staging, final)
-        (final / IMPORTED).write_text(json.dumps({"archive": Path(archive).name}) + "\n")
+        record = os.open(final / IMPORTED, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(record, "w") as out:
+            out.write(json.dumps({"archive": archive.name}) + "\n")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,0 +1,240 @@
+"""Hostile archives against helpers.archive, through both commands that read one: ``helpers.kit import`` and
+``helpers.classroom unpack``. Each archive is crafted here by hand; after each refusal nothing may exist outside
+the target, the target must be as it was, and no staging folder may be left."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.archive import MANIFEST, MANIFEST_CAP, ArchiveError, extract_verified, merge_into
+from helpers.classroom import ARCHIVE_KIND as CACHE_KIND
+from helpers.classroom import unpack_cache
+from helpers.kit.transfer import ARCHIVE_KIND as KIT_KIND
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def entry(data: bytes) -> dict[str, object]:
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def craft(path: Path, kind: str, files: dict[str, bytes], links: dict[str, str] | None = None,
+          listed: dict[str, object] | None = None, listed_links: dict[str, str] | None = None,
+          compress: bool = False, manifest_bytes: bytes | None = None) -> Path:
+    """A tar file with our manifest first, then ``files`` and ``links`` as members, in that order. ``listed`` and
+    ``listed_links`` (default: what is there) are what the manifest claims."""
+    links = links or {}
+    manifest = {"format": 1, "kind": kind, "facts": {"recipe_version": "8"},
+                "files": listed if listed is not None else {name: entry(data) for name, data in files.items()},
+                "links": listed_links if listed_links is not None else dict(links)}
+    data = manifest_bytes if manifest_bytes is not None else json.dumps(manifest).encode()
+    with tarfile.open(path, "w:gz" if compress else "w") as tar:
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        for name, target in links.items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, object]:
+    """Every path under ``folder`` with its kind and content, to compare before and after."""
+    found: dict[str, object] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        found[rel] = ("link", os.readlink(path)) if path.is_symlink() else (
+            ("file", path.read_bytes()) if path.is_file() else ("dir", None))
+    return found
+
+
+@pytest.fixture
+def place(tmp_path):
+    """A learner's machine: a Hugging Face home with one cached file, and a private file outside it."""
+    home = tmp_path / "hf-home"
+    (home / "hub").mkdir(parents=True)
+    (home / "hub" / "kept.txt").write_text("the learner's own file\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("untouched\n")
+    return home, outside
+
+
+def assert_refused_cleanly(home: Path, outside: Path, before: dict[str, object]) -> None:
+    assert snapshot(home) == before, "the Hugging Face home changed"
+    assert snapshot(outside) == {"secret.txt": ("file", b"untouched\n")}, "something was written outside"
+
+
+def test_a_chain_of_links_cannot_carry_a_write_outside(place, tmp_path):
+    home, outside = place
+    before = snapshot(home)
+    archive = craft(tmp_path / "chain.tar", CACHE_KIND, {"hub/a.txt": b"a"},
+                    links={"l2": ".", "hub/imported.json": f"../l2/l2/../../{outside.name}/secret.txt"})
+    with pytest.raises(ArchiveError, match="leaves the folder|does not point at a file"):
+        unpack_cache(archive, home)
+    assert_refused_cleanly(home, outside, before)
+
+
+def test_a_link_may_only_point_at_a_file_of_the_same_archive(place, tmp_path):
+    home, outside = place
+    before = snapshot(home)
+    # a folder, a folder again, a path that is not there, another link (itself pointing at a listed file)
+    for target in ("../hub/blobs", "blobs/../blobs", "x" * 200 + "/" + "y" * 200, "other-link"):
+        links = {"hub/other-link": "other", "hub/snap": target}
+        archive = craft(tmp_path / "to-folder.tar", CACHE_KIND, {"hub/blobs/1": b"1", "hub/other": b"o"}, links=links)
+        with pytest.raises(ArchiveError, match="leaves the folder|does not point at a file"):
+            unpack_cache(archive, home)
+        assert_refused_cleanly(home, outside, before)
+
+
+def test_links_to_long_folder_names_write_nothing_outside(place, tmp_path):
+    # The shape that defeats tarfile's data filter on Python 3.11: links through long names, then a file
+    # written through them.
+    home, outside = place
+    before = snapshot(home)
+    long = "d" * 250
+    links = {f"hub/{long}": ".", "hub/escape": f"{long}/{long}/{long}/../../../../../{outside.name}"}
+    archive = craft(tmp_path / "long.tar", CACHE_KIND, {"hub/escape/new.txt": b"pwned"}, links=links)
+    with pytest.raises(ArchiveError):
+        unpack_cache(archive, home)
+    assert_refused_cleanly(home, outside, before)
+    assert not (outside / "new.txt").exists()
+
+
+def test_a_kit_archive_holds_no_links_at_all(tmp_path):
+    archive = craft(tmp_path / "kit.tar", KIT_KIND, {"manifest.json": b"{}"}, links={"imported.json": "manifest.json"})
+    with pytest.raises(ArchiveError, match="this kind has none"):
+        extract_verified(archive, tmp_path / "kit-home", KIT_KIND, links=False)
+    assert list((tmp_path / "kit-home").iterdir()) == []
+
+
+def test_unpack_never_writes_through_a_link_already_in_the_cache(place, tmp_path):
+    home, outside = place
+    (home / "hub" / "planted").symlink_to(outside)  # left by an earlier archive, or by anyone
+    before = snapshot(home)
+    archive = craft(tmp_path / "second.tar", CACHE_KIND, {"hub/planted/secret.txt": b"overwritten"})
+    with pytest.raises(ArchiveError, match="symbolic link in the cache"):
+        unpack_cache(archive, home)
+    assert_refused_cleanly(home, outside, before)
+    assert not any(p.name.startswith(".tmp-unpack-") for p in home.iterdir())
+
+
+def test_a_file_folder_clash_is_refused_before_anything_moves(place, tmp_path):
+    home, outside = place
+    (home / "hub" / "models--x").write_text("a file where the archive has a folder\n")
+    before = snapshot(home)
+    archive = craft(tmp_path / "clash.tar", CACHE_KIND, {"hub/aaa-first.txt": b"would move first",
+                                                         "hub/models--x/config.json": b"{}"})
+    with pytest.raises(ArchiveError, match="models--x is a file in the cache and a folder in the archive"):
+        unpack_cache(archive, home)
+    assert_refused_cleanly(home, outside, before)
+    assert not any(p.name.startswith(".tmp-unpack-") for p in home.iterdir())
+
+
+def test_a_member_larger_than_its_listing_is_refused_before_it_is_written(tmp_path):
+    # 1 MB of gzip expanding to 64 MB: the member's header disagrees with the manifest, so nothing is read.
+    big = 64 * 1024 * 1024
+    archive = tmp_path / "bomb.tar"
+    manifest = json.dumps({"format": 1, "kind": CACHE_KIND, "facts": {},
+                           "files": {"hub/zeros": {"size": 10, "sha256": "0" * 64}}, "links": {}}).encode()
+    with gzip.open(archive, "wb", compresslevel=1) as raw, tarfile.open(fileobj=raw, mode="w") as tar:
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+        info = tarfile.TarInfo("hub/zeros")
+        info.size = big
+        tar.addfile(info, io.BytesIO(bytes(big)))
+    assert archive.stat().st_size < 1_000_000
+    start = time.monotonic()
+    with pytest.raises(ArchiveError, match="size differs from the manifest"):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+    assert time.monotonic() - start < 2.0
+    assert list((tmp_path / "staging").iterdir()) == []
+
+
+def test_a_manifest_over_its_cap_is_not_read(tmp_path):
+    archive = craft(tmp_path / "fat.tar", CACHE_KIND, {}, manifest_bytes=b" " * (MANIFEST_CAP + 1))
+    with pytest.raises(ArchiveError, match="manifest claims"):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+
+
+def test_files_that_would_not_fit_on_the_disk_are_refused_up_front(tmp_path):
+    archive = craft(tmp_path / "huge.tar", CACHE_KIND, {"hub/a": b"a"},
+                    listed={"hub/a": {"size": 1 << 50, "sha256": "0" * 64}})
+    with pytest.raises(ArchiveError, match="make room"):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+    assert list((tmp_path / "staging").iterdir()) == []
+
+
+@pytest.mark.parametrize("listed", [{"hub/a": {"size": "1", "sha256": "0" * 64}},
+                                    {"hub/a": {"size": 1, "sha256": "not hex"}}, {"hub/a": 1}])
+def test_a_malformed_manifest_entry_is_refused(tmp_path, listed):
+    archive = craft(tmp_path / "bad.tar", CACHE_KIND, {"hub/a": b"a"}, listed=listed)
+    with pytest.raises(ArchiveError, match="no valid size and SHA-256"):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+
+
+def test_a_member_twice_is_refused(tmp_path):
+    archive = tmp_path / "twice.tar"
+    craft(archive, CACHE_KIND, {"hub/a": b"a"})
+    with tarfile.open(archive, "a") as tar:
+        info = tarfile.TarInfo("hub/a")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"a"))
+    with pytest.raises(ArchiveError, match="appears twice"):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+
+
+def test_import_waits_for_no_build(tmp_path, monkeypatch):
+    from helpers.kit.build import build_lock
+    from helpers.kit.transfer import import_kit
+
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit-home"))
+    archive = craft(tmp_path / "kit.tar", KIT_KIND, {"manifest.json": b"{}"})
+    with build_lock(), pytest.raises(BlockingIOError, match="another build"):
+        import_kit(archive)
+
+
+@pytest.mark.parametrize("command", [
+    ["helpers.classroom", "unpack", "{archive}", "--hf-home", "{file}"],
+    ["helpers.kit", "export", "{folder}"],
+    ["helpers.kit", "build", "--force", "no-such-part"],
+])
+def test_bad_input_gets_one_line_not_a_traceback(tmp_path, command):
+    archive = craft(tmp_path / "ok.tar", CACHE_KIND, {"hub/a": b"a"})
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "folder").mkdir()
+    args = [part.format(archive=archive, file=tmp_path / "a-file", folder=tmp_path / "folder") for part in command]
+    env = {**os.environ, "QUICKTOUR_KIT_HOME": str(tmp_path / "kit-home")}
+    run = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr and run.stderr.startswith("error: "), run.stderr
+    assert (tmp_path / "a-file").read_text() == "x"
+
+
+def test_merge_replaces_a_link_in_the_cache_instead_of_following_it(tmp_path):
+    source, destination, outside = tmp_path / "source", tmp_path / "home", tmp_path / "outside.txt"
+    outside.write_text("untouched\n")
+    (source / "hub").mkdir(parents=True)
+    (source / "hub" / "config.json").write_text("{}")
+    (destination / "hub").mkdir(parents=True)
+    (destination / "hub" / "config.json").symlink_to(outside)
+    assert merge_into(source, destination) == 1
+    assert not (destination / "hub" / "config.json").is_symlink()
+    assert outside.read_text() == "untouched\n"
