@@ -15,6 +15,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -971,3 +972,54 @@ def test_kit_home_with_a_tilde_is_expanded(tmp_path, monkeypatch):
     assert kit_root() == tmp_path / "home" / "kit" / f"v{RECIPE_VERSION}"
     kit_build.build(parts=FAKE_PARTS)
     assert not (tmp_path / "~").exists() and kit_build.verify(parts=FAKE_PARTS) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Links in the kit home: the kit holds none, and never builds, repairs or sets modes through one.
+
+
+def _private_outside(tmp_path: Path) -> Path:
+    outside = tmp_path / "private"
+    outside.mkdir(mode=0o700)
+    (outside / "secret.txt").write_text("mine\n")
+    os.chmod(outside / "secret.txt", 0o600)
+    return outside
+
+
+def test_a_part_folder_that_is_a_link_is_rebuilt_in_place_without_touching_its_target(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
+    kit_build.build(parts=FAKE_PARTS)
+    outside = _private_outside(tmp_path)
+    part = component_dir("sentiment")
+    shutil.rmtree(part)
+    part.symlink_to(outside, target_is_directory=True)
+    assert any("symbolic link" in p for p in kit_build.verify(parts=FAKE_PARTS))
+    kit_build.build(parts=FAKE_PARTS)
+    assert not part.is_symlink() and kit_build.verify(parts=FAKE_PARTS) == []
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o700
+    assert stat.S_IMODE((outside / "secret.txt").stat().st_mode) == 0o600
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_a_linked_file_inside_a_part_is_a_problem_and_its_target_keeps_its_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
+    kit_build.build(parts=FAKE_PARTS)
+    outside = _private_outside(tmp_path)
+    weights = component_dir("encoder") / "model.safetensors"
+    weights.unlink()
+    weights.symlink_to(outside / "secret.txt")
+    assert any("symbolic link" in p for p in kit_build.verify(parts=FAKE_PARTS))
+    kit_build.build(parts=FAKE_PARTS)  # repairs the part
+    assert not weights.is_symlink() and kit_build.verify(parts=FAKE_PARTS) == []
+    assert stat.S_IMODE((outside / "secret.txt").stat().st_mode) == 0o600
+
+
+def test_a_linked_kit_folder_stops_the_build_with_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
+    outside = _private_outside(tmp_path)
+    (tmp_path / "kit").mkdir()
+    (tmp_path / "kit" / f"v{RECIPE_VERSION}").symlink_to(outside, target_is_directory=True)
+    assert kit_build.main(["build"], parts=FAKE_PARTS) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o700

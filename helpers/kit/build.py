@@ -238,6 +238,10 @@ def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None)
     root = kit_root()
     with build_lock(), _terminate_as_exit():
         modes = manifest.share_modes(kit_home())
+        for folder in _staging_parents():  # where parts are built and swapped in: never through a link
+            if folder.is_symlink():
+                raise ValueError(f"{folder} is a symbolic link; the kit never builds through one (its target "
+                                      f"may lie outside the kit home): remove the link, then build again")
         root.mkdir(parents=True, exist_ok=True)
         for folder in _staging_parents():
             folder.mkdir(parents=True, exist_ok=True)
@@ -556,7 +560,7 @@ def main(argv: list[str] | None = None, parts: Mapping[str, Builder] | None = No
         start = time.monotonic()
         try:
             data = build(args.force, parts=parts)
-        except ValueError as exc:  # an unknown part: one line, not a traceback
+        except ValueError as exc:  # an unknown part, a linked kit folder: one line, not a traceback
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(format_info(data))

@@ -77,18 +77,37 @@ def share_modes(home: Path) -> tuple[int, int]:
 
 
 def apply_modes(folder: Path, modes: tuple[int, int]) -> None:
-    """Set ``modes`` (file, folder) on ``folder`` and everything below it (symlinks are left alone)."""
+    """Set ``modes`` (file, folder) on ``folder`` and everything below it; a symbolic link is neither changed nor
+    followed (a ``folder`` that is one is left alone whole: its target may lie outside the kit)."""
     file_mode, dir_mode = modes
+    if folder.is_symlink():
+        return
     set_mode(folder, dir_mode)
-    for path in folder.rglob("*"):
-        if path.is_symlink():
-            continue
-        set_mode(path, dir_mode if path.is_dir() else file_mode)
+    for root, dirs, files in os.walk(folder):  # os.walk does not descend into linked folders
+        for name in dirs + files:
+            path = Path(root) / name
+            set_mode(path, dir_mode if name in dirs else file_mode)
+
+
+def _link_on_the_way(path: Path) -> Path | None:
+    """The first of ``path`` and its parents inside the kit home that is a symbolic link, else None."""
+    from helpers.kit.paths import kit_home
+
+    home = kit_home()
+    for candidate in [path, *path.parents]:
+        if candidate == home or home not in candidate.parents:
+            return None
+        if candidate.is_symlink():
+            return candidate
+    return None
 
 
 def set_mode(path: Path, mode: int) -> None:
-    """chmod ``path`` to ``mode`` when it differs; quietly leaves alone what this user does not own."""
+    """chmod ``path`` to ``mode`` when it differs; never through a symbolic link (Linux cannot chmod a link
+    itself, so a link is left as it is); quietly leaves alone what this user does not own."""
     try:
+        if path.is_symlink():
+            return
         if stat.S_IMODE(path.lstat().st_mode) != mode:
             os.chmod(path, mode)
     except PermissionError:
@@ -146,12 +165,15 @@ def swap_into_place(staging: Path, final: Path) -> None:
     A kill between the two renames leaves ``.old-<name>-<pid>``, which ``build`` puts back.
     """
     old = None
-    if final.exists():
+    if final.exists() or final.is_symlink():  # a link is moved aside itself, never what it points at
         old = final.with_name(f".old-{final.name}-{os.getpid()}")
         final.rename(old)
     staging.rename(final)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_symlink():
+            old.unlink()
+        else:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json_atomic(path: Path, data: Any, mode: int | None = None) -> None:
@@ -238,7 +260,11 @@ def read_record(folder: Path) -> dict[str, Any] | None:
 
 def check(folder: Path, deep: bool = True) -> list[str]:
     """Problems with a built component: missing or damaged record, missing, unreadable, resized
-    or (deep) altered files. ``deep=False`` only compares sizes (no hashing)."""
+    or (deep) altered files. ``deep=False`` only compares sizes (no hashing). The kit holds no symbolic links:
+    a component folder, or a file in it, that is a link is a problem (a rebuild replaces the link itself)."""
+    linked = _link_on_the_way(folder)
+    if linked is not None:
+        return [f"{linked}: a symbolic link, which the kit never follows (it holds none)"]
     try:
         record = load_record(folder)
     except RecordError as exc:
@@ -258,7 +284,9 @@ def check(folder: Path, deep: bool = True) -> list[str]:
         except (FileNotFoundError, NotADirectoryError):
             problems.append(f"{path}: missing")
             continue
-        if not path.is_file():
+        if path.is_symlink() or _link_on_the_way(path) is not None:
+            problems.append(f"{path}: a symbolic link, which the kit never follows (it holds none)")
+        elif not path.is_file():
             problems.append(f"{path}: missing (not a file)")
         elif size != meta["size"]:
             problems.append(f"{path}: size {size} bytes, expected {meta['size']}")
