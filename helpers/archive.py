@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
 import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -247,55 +249,122 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, rel: PurePosixP
         raise ArchiveError(f"{rel}: size or SHA-256 differs from the manifest (tampered or damaged); nothing was installed")
 
 
+class _Bounded(io.RawIOBase):
+    """A read-only view of the archive's (decompressed) stream that refuses to go past ``limit`` bytes: tarfile
+    reads some headers whole (long names, pax records) before any check of ours could see them, and a small
+    compressed file can expand to gigabytes."""
+
+    def __init__(self, raw: Any, limit: int, archive: Path) -> None:
+        super().__init__()
+        self.raw, self.limit, self.archive = raw, limit, archive
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def _over(self) -> ArchiveError:
+        return ArchiveError(f"{self.archive}: expands past the {self.limit:,} bytes its manifest accounts for; refused")
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = {io.SEEK_SET: offset, io.SEEK_CUR: self.raw.tell() + offset}.get(whence)
+        if target is None or target > self.limit:
+            raise self._over()
+        return self.raw.seek(target)
+
+    def readinto(self, buffer: Any) -> int:
+        room = self.limit - self.raw.tell()
+        if room <= 0 and len(buffer):
+            raise self._over()
+        data = self.raw.read(min(len(buffer), room))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _decompressed(archive: Path) -> Any:
+    """The archive's tar stream: read through gzip, bzip2 or xz when its first bytes say so."""
+    import bz2
+    import gzip
+    import lzma
+
+    with open(archive, "rb") as handle:
+        magic = handle.read(6)
+    for prefix, opener in ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open)):
+        if magic.startswith(prefix):
+            return opener(archive, "rb")
+    return open(archive, "rb")  # noqa: SIM115 (closed by the caller)
+
+
+#: Bytes of tar headers allowed for each file, link and folder, beyond the data the manifest lists (a header is
+#: 512 bytes; a long name or link target adds a few more blocks), and once for the whole archive.
+HEADER_ALLOWANCE = 4096
+SLACK = 1 << 20
+
+
 def _extract(archive: Path, staging: Path, kind: str, links: bool) -> dict[str, Any]:
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            manifest = _read_manifest(tar, archive, kind)
-            files: dict[str, Any] = manifest["files"]
-            link_targets: dict[str, str] = manifest.get("links", {})
-            _check_layout(manifest, archive, links)
-            total = sum(meta["size"] for meta in files.values())
-            free = shutil.disk_usage(staging).free
-            if total + DISK_MARGIN > free:
-                raise ArchiveError(f"{archive}: its files take {total / 1e6:,.1f} MB and the disk has "
-                                   f"{free / 1e6:,.1f} MB free; make room, then try again")
-            written: set[str] = set()
-            root_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            try:
-                for member in tar:
-                    if member.offset == 0:
-                        continue  # the manifest, read above
-                    rel = _relative(member.name, archive)
-                    key = str(rel)
-                    if member.isdir():
-                        os.close(_open_folder(root_fd, rel.parts, archive))
-                    elif member.issym():
-                        if key not in link_targets or member.linkname != link_targets[key]:
-                            raise ArchiveError(f"{archive}: link {member.name!r} -> {member.linkname!r} is not the "
-                                               "manifest's; refused")
-                        written.add(key)  # made below, after every file
-                    elif member.isreg():
-                        if key not in files:
-                            raise ArchiveError(f"{archive}: {member.name!r} is not in the manifest; refused")
-                        _write_member(tar, member, rel, files[key], root_fd, archive)
-                        written.add(key)
-                    else:
-                        raise ArchiveError(f"{archive}: member {member.name!r} is not a file, folder or link; refused")
-                missing = sorted((set(files) | set(link_targets)) - written)
-                if missing:
-                    raise ArchiveError(f"archive does not match its manifest: {len(missing)} missing (for example "
-                                       f"{missing[:3]}); nothing was installed")
-                for key, target in sorted(link_targets.items()):
-                    rel = PurePosixPath(key)
-                    folder = _open_folder(root_fd, rel.parts[:-1], archive)
-                    try:
-                        os.symlink(target, rel.name, dir_fd=folder)
-                    finally:
-                        os.close(folder)
-            finally:
-                os.close(root_fd)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+        with _decompressed(archive) as raw:
+            bounded = _Bounded(raw, MANIFEST_CAP + SLACK, archive)
+            with tarfile.open(fileobj=bounded, mode="r:") as tar:
+                return _extract_members(tar, bounded, archive, staging, kind, links)
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
         raise ArchiveError(f"{archive}: truncated or damaged ({exc}); nothing was installed") from exc
+
+
+def _extract_members(tar: tarfile.TarFile, bounded: _Bounded, archive: Path, staging: Path, kind: str,
+                     links: bool) -> dict[str, Any]:
+    manifest = _read_manifest(tar, archive, kind)
+    files: dict[str, Any] = manifest["files"]
+    link_targets: dict[str, str] = manifest.get("links", {})
+    _check_layout(manifest, archive, links)
+    total = sum(meta["size"] for meta in files.values())
+    entries = {PurePosixPath(rel) for rel in [*files, *link_targets]}
+    entries |= {parent for rel in entries for parent in rel.parents}
+    bounded.limit = (bounded.tell() + sum(-(-meta["size"] // 512) * 512 for meta in files.values())
+                     + HEADER_ALLOWANCE * len(entries) + SLACK)
+    free = shutil.disk_usage(staging).free
+    if total + DISK_MARGIN > free:
+        raise ArchiveError(f"{archive}: its files take {total / 1e6:,.1f} MB and the disk has "
+                           f"{free / 1e6:,.1f} MB free; make room, then try again")
+    written: set[str] = set()
+    root_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for member in tar:
+            if member.offset == 0:
+                continue  # the manifest, read above
+            rel = _relative(member.name, archive)
+            key = str(rel)
+            if member.isdir():
+                os.close(_open_folder(root_fd, rel.parts, archive))
+            elif member.issym():
+                if key not in link_targets or member.linkname != link_targets[key]:
+                    raise ArchiveError(f"{archive}: link {member.name!r} -> {member.linkname!r} is not the "
+                                       "manifest's; refused")
+                written.add(key)  # made below, after every file
+            elif member.isreg():
+                if key not in files:
+                    raise ArchiveError(f"{archive}: {member.name!r} is not in the manifest; refused")
+                _write_member(tar, member, rel, files[key], root_fd, archive)
+                written.add(key)
+            else:
+                raise ArchiveError(f"{archive}: member {member.name!r} is not a file, folder or link; refused")
+        missing = sorted((set(files) | set(link_targets)) - written)
+        if missing:
+            raise ArchiveError(f"archive does not match its manifest: {len(missing)} missing (for example "
+                               f"{missing[:3]}); nothing was installed")
+        for key, target in sorted(link_targets.items()):
+            rel = PurePosixPath(key)
+            folder = _open_folder(root_fd, rel.parts[:-1], archive)
+            try:
+                os.symlink(target, rel.name, dir_fd=folder)
+            finally:
+                os.close(folder)
+    finally:
+        os.close(root_fd)
     return manifest
 
 
@@ -315,14 +384,12 @@ def merge_into(source: Path, destination: Path) -> int:
         for path in entries:
             rel = path.relative_to(source)
             target = destination / rel
-            for parent in list(reversed(rel.parents))[1:]:  # the folders on the way, outermost first
-                if (destination / parent).is_symlink():
-                    raise ArchiveError(f"{destination / parent} is a symbolic link in the cache; the archive is not "
-                                       "written through it: remove it, or unpack into another Hugging Face home")
             folder_here = path.is_dir() and not path.is_symlink()
-            if folder_here and target.is_symlink():
-                raise ArchiveError(f"{target} is a symbolic link in the cache; the archive is not written through "
-                                   "it: remove it, or unpack into another Hugging Face home")
+            # the folders on the way, outermost first, and this one when the archive makes it a folder
+            for folder in list(reversed(rel.parents))[1:] + ([rel] if folder_here else []):
+                if (destination / folder).is_symlink():
+                    raise ArchiveError(f"{destination / folder} is a symbolic link in the cache; the archive is not "
+                                       "written through it: remove it, or unpack into another Hugging Face home")
             if target.is_symlink() or target.exists():
                 folder_there = target.is_dir() and not target.is_symlink()
                 if folder_here != folder_there:

@@ -238,3 +238,41 @@ def test_merge_replaces_a_link_in_the_cache_instead_of_following_it(tmp_path):
     assert merge_into(source, destination) == 1
     assert not (destination / "hub" / "config.json").is_symlink()
     assert outside.read_text() == "untouched\n"
+
+
+@pytest.mark.parametrize("where", ["first", "after the manifest"])
+def test_a_long_name_header_that_expands_past_the_manifest_is_refused_unread(tmp_path, where):
+    # tarfile reads a GNU long name whole into memory before any member check could see it: 20 MB of name here,
+    # 20 kB of gzip.
+    archive = tmp_path / "long-name.tar.gz"
+    manifest = json.dumps({"format": 1, "kind": CACHE_KIND, "facts": {}, "files": {"hub/a": entry(b"a")},
+                           "links": {}}).encode()
+    with gzip.open(archive, "wb", compresslevel=1) as raw, tarfile.open(fileobj=raw, mode="w",
+                                                                      format=tarfile.GNU_FORMAT) as tar:
+        def add_manifest():
+            info = tarfile.TarInfo(MANIFEST)
+            info.size = len(manifest)
+            tar.addfile(info, io.BytesIO(manifest))
+
+        if where != "first":
+            add_manifest()
+        info = tarfile.TarInfo("hub/" + "n" * 20_000_000)
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"a"))
+        if where == "first":
+            add_manifest()
+    assert archive.stat().st_size < 200_000
+    start = time.monotonic()
+    with pytest.raises(ArchiveError, match="expands past"):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+    assert time.monotonic() - start < 2.0
+    assert list((tmp_path / "staging").iterdir()) == []
+
+
+def test_a_compressed_archive_of_ours_still_unpacks(tmp_path):
+    files = {"hub/blobs/1": b"x" * 5000, "modules/m.py": b"# m\n"}
+    archive = craft(tmp_path / "ok.tar.gz", CACHE_KIND, files, links={"hub/snap/config.json": "../blobs/1"},
+                    compress=True)
+    staging, manifest = extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+    assert (staging / "hub" / "snap" / "config.json").read_bytes() == files["hub/blobs/1"]
+    assert (staging / "hub" / "snap" / "config.json").is_symlink()
