@@ -30,12 +30,23 @@ def torchcodec_works() -> bool:
     return True
 
 
+def check_rate(rate: Any, name: str = "sampling_rate") -> int:
+    """``rate`` as an int of Hz. Raises TypeError for what is not a number (a string such as ``'16000'``, a
+    bool) and ValueError for a rate that is not a whole positive number (``16000.5``, 0)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} is a number of samples per second such as 16000, not {rate!r} "
+                        f"({type(rate).__name__})")
+    if not float(rate).is_integer() or rate <= 0:
+        raise ValueError(f"{name} must be a whole positive number of Hz such as 16000, not {rate!r}")
+    return int(rate)
+
+
 def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Resample a mono waveform from ``from_rate`` to ``to_rate`` Hz (float32 out)."""
+    """Resample a mono waveform from ``from_rate`` to ``to_rate`` Hz (float32 out); both are checked by
+    ``check_rate``."""
     from scipy.signal import resample_poly
 
-    if from_rate <= 0 or to_rate <= 0:
-        raise ValueError(f"sampling rates must be positive, got {from_rate} and {to_rate}")
+    from_rate, to_rate = check_rate(from_rate, "from_rate"), check_rate(to_rate, "to_rate")
     if from_rate == to_rate:
         return np.asarray(waveform, dtype=np.float32)
     g = gcd(int(from_rate), int(to_rate))
@@ -53,8 +64,9 @@ def trim_silence(waveform: np.ndarray, sampling_rate: int, threshold: float = 0.
     """
     if not 0 <= threshold < 1:
         raise ValueError(f"threshold is a fraction of the loudest sample, in [0, 1), not {threshold!r}")
-    if margin < 0 or sampling_rate <= 0:
-        raise ValueError(f"margin must be >= 0 s and sampling_rate > 0 Hz, not {margin!r} and {sampling_rate!r}")
+    sampling_rate = check_rate(sampling_rate)
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0 s, not {margin!r}")
     samples = np.asarray(waveform)
     if samples.ndim != 1:
         raise ValueError(f"trim_silence wants a mono waveform (one dimension), not shape {samples.shape}")
@@ -78,6 +90,7 @@ def decode(audio: dict[str, Any], sampling_rate: int) -> dict[str, Any]:
     """
     import soundfile as sf
 
+    sampling_rate = check_rate(sampling_rate)
     if not isinstance(audio, dict) or not (audio.get("bytes") or audio.get("path")):
         raise TypeError("decode() takes an undecoded Audio value: a dict with 'bytes' or 'path'")
     if audio.get("bytes"):

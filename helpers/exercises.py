@@ -38,9 +38,10 @@ def check(name: str, answer: Any, test: Callable[[Any], Any], hint: str) -> None
 
     - ``answer`` is ``...`` (the stub, untouched): print "not attempted yet" and return;
     - ``test(answer)`` is true (a NumPy bool counts): print that it is correct;
-    - it is false, or raises (a wrong type, a missing key): AssertionError with ``hint``.
+    - it is false, or raises (a wrong type, a missing key), or gives an array of verdicts (an array or tensor
+      answer where the check compares one value): AssertionError with ``hint``.
 
-    ``test`` must return True or False: anything else is a bug in the check (TypeError).
+    Otherwise ``test`` must return True or False: anything else is a bug in the check (TypeError).
     """
     if answer is Ellipsis:
         print(f"… {name}: not attempted yet. Replace the ... in the cell above with your code, then run this cell.")
@@ -50,11 +51,13 @@ def check(name: str, answer: Any, test: Callable[[Any], Any], hint: str) -> None
     except Exception as exc:  # noqa: BLE001 (a wrong answer may fail in any way; the hint says what to do)
         raise AssertionError(f"{name}: not yet ({type(exc).__name__}: {exc}). Hint: {hint}") from None
     passed = _as_bool(verdict)
+    if passed is None and hasattr(verdict, "shape") and hasattr(verdict, "all"):
+        # an array or tensor answer compared element by element where the check wants one value: the answer's
+        # type is what is wrong, so the learner gets "not yet" and the hint, not an error of the check
+        raise AssertionError(f"{name}: not yet (the answer is a {_type_name(answer)}, which the check compares "
+                             f"element by element: is it the kind of value the exercise asks for?). Hint: {hint}")
     if passed is None:
-        extra = ""
-        if hasattr(verdict, "shape") and hasattr(verdict, "all"):
-            extra = " (an array of answers: use .all() or .any() to get one)"
-        raise TypeError(f"the check of {name!r} must give True or False, got {_type_name(verdict)}{extra}")
+        raise TypeError(f"the check of {name!r} must give True or False, got {_type_name(verdict)}")
     if not passed:
         raise AssertionError(f"{name}: not yet. Hint: {hint}")
     print(f"✔ {name}: correct")

@@ -124,6 +124,17 @@ def test_resample_changes_length_by_the_rate_ratio():
         resample(one_second, 0, 16_000)
 
 
+@pytest.mark.parametrize("rate, error", [(16_000.5, ValueError), (-16_000, ValueError), ("16000", TypeError),
+                                         (True, TypeError), (None, TypeError)])
+def test_a_sampling_rate_must_be_a_whole_positive_number(rate, error):
+    one_second = np.zeros(16_000, dtype=np.float32)
+    for call in (lambda: resample(one_second, rate, 16_000), lambda: trim_silence(one_second, rate),
+                 lambda: decode({"path": "unused.wav"}, rate)):
+        with pytest.raises(error, match="such as 16000"):
+            call()
+    assert len(resample(one_second, 16_000.0, 8_000)) == 8_000  # a whole float is a rate too
+
+
 def test_trim_silence_keeps_the_loud_part_and_a_margin():
     quiet, loud = np.full(100, 0.001, dtype=np.float32), np.array([0.5, -0.2, 0.0, 0.3], dtype=np.float32)
     clip = np.concatenate([quiet, loud, quiet])

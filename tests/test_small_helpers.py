@@ -332,3 +332,14 @@ def test_decoder_layers_of_whisper_and_a_clear_error_elsewhere():
                                                 num_attention_heads=2, num_key_value_heads=2, vocab_size=100))
     with pytest.raises(TypeError, match="encoder-decoder"):  # its get_decoder() is not a separate decoder
         decoder_layers(decoder_only)
+
+
+def test_check_says_not_yet_to_an_array_or_tensor_answer():
+    import numpy as np
+    import torch
+
+    for answer in (np.array([1, 2]), torch.tensor([1, 2]), torch.tensor(4)):
+        with pytest.raises(AssertionError, match=r"not yet.*Hint: a list of ints"):  # never a TypeError
+            check("exercise 1", answer, lambda a: a == [1, 2] if a.ndim else a == 4, "a list of ints")
+    with pytest.raises(AssertionError, match=r"not yet \(the answer is a numpy.ndarray, which the check compares"):
+        check("exercise 1", np.array([1, 2]), lambda a: a == [1, 2], "a list of ints")
