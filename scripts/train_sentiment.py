@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -64,23 +65,46 @@ def check_args(args: argparse.Namespace, world_size: int) -> BatchPlan:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ValueError(f"--{name.replace('_', '-')} must be positive, not {value}")
-    if args.epochs <= 0:
-        raise ValueError(f"--epochs must be positive, not {args.epochs}")
-    dataset = Path(args.dataset)
-    if (dataset.is_absolute() or args.dataset.startswith(".")) and not dataset.is_dir():
-        raise ValueError(f"--dataset {args.dataset}: no such folder (give a folder with a train split, or a Hub id)")
+    if not math.isfinite(args.epochs) or args.epochs <= 0:
+        raise ValueError(f"--epochs must be a positive number, not {args.epochs}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be a whole number from 0 to {2**32 - 1}, not {args.seed}")
+    for option, value, what in (("--model", args.model, "a model folder"),
+                                ("--dataset", args.dataset, "a folder with a train split")):
+        if (Path(value).is_absolute() or value.startswith(".")) and not Path(value).is_dir():
+            raise ValueError(f"{option} {value}: no such folder (give {what}, or a Hub id)")
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        raise ValueError(f"--output-dir {args.output_dir} is a file: give a folder for checkpoints and the model")
     if args.resume and last_complete_checkpoint(args.output_dir) is None:
-        raise ValueError(f"--resume: no complete checkpoint in {args.output_dir} yet; run once without --resume")
+        raise ValueError(f"--resume: no complete checkpoint in {args.output_dir} (a killed save leaves a damaged one, "
+                         "which is skipped); run once without --resume")
     return split_batch(args.batch_size, world_size, args.max_per_device)
 
 
-def last_complete_checkpoint(output_dir: Path) -> Path | None:
-    """The newest ``checkpoint-N`` that was written to the end (its ``trainer_state.json`` is there).
+def checkpoint_step(checkpoint: Path) -> int | None:
+    """The optimizer step a checkpoint was saved at, from its ``trainer_state.json``, if the checkpoint is whole:
+    that file readable JSON with a ``global_step``, and every ``*.safetensors`` file complete (its header and the
+    data it describes), else None."""
+    from safetensors import safe_open
 
-    A process killed while saving leaves a half-written checkpoint folder; Trainer's own
-    ``resume_from_checkpoint=True`` would pick it and fail, so we skip it.
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        step = state["global_step"]
+        for weights in checkpoint.glob("*.safetensors"):
+            with safe_open(str(weights), framework="pt") as handle:  # a cut file fails on its header's offsets
+                handle.keys()
+    except Exception:  # noqa: BLE001 (OSError, bad JSON, a missing key, and safetensors' own errors)
+        return None
+    return step if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else None
+
+
+def last_complete_checkpoint(output_dir: Path) -> Path | None:
+    """The newest ``checkpoint-N`` that was written to the end (``checkpoint_step`` can read it).
+
+    A process killed while saving leaves a half-written checkpoint folder (no ``trainer_state.json``, or a cut
+    ``model.safetensors``); Trainer's own ``resume_from_checkpoint=True`` would pick it and fail, so we skip it.
     """
-    done = [p for p in output_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file() and p.name[11:].isdigit()]
+    done = [p for p in output_dir.glob("checkpoint-*") if p.name[11:].isdigit() and checkpoint_step(p) is not None]
     return max(done, key=lambda p: int(p.name[11:]), default=None)
 
 
@@ -203,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"rank {rank}/{world_size}: {batches} batches of {plan.per_device} rows per epoch, "
         f"its share of {len(train)} training rows", rank, everyone=True)  # fmt: skip
     resume = last_complete_checkpoint(args.output_dir) if args.resume else None
+    start_step = (checkpoint_step(resume) or 0) if resume else 0
     if resume:
         say(f"resuming from {resume.name}", rank)
     start = time.monotonic()
@@ -210,12 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.monotonic() - start
     metrics = trainer.evaluate()
     steps_done = trainer.state.global_step
+    steps_run = steps_done - start_step  # this run's own: after a resume, not the steps the checkpoint had
     if trainer.is_world_process_zero():
         trainer.save_model(str(args.output_dir / "model"))
         summary = {
             "world_size": world_size, "per_device_batch": plan.per_device, "accumulation": plan.accumulation,
             "effective_batch": plan.effective, "optimizer_steps": steps_done, "resumed_from": resume.name if resume else None,
-            "train_seconds": round(seconds, 1), "seconds_per_step": round(result.metrics["train_runtime"] / max(1, steps_done), 3),
+            "steps_this_run": steps_run,
+            "train_seconds": round(seconds, 1), "seconds_per_step": round(result.metrics["train_runtime"] / max(1, steps_run), 3),
             "eval_accuracy": round(metrics["eval_accuracy"], 4), "eval_rows": len(evaluation), "model": model_name,
             "mixed_precision": trainer.accelerator.mixed_precision,  # what Trainer trained with: "no", "bf16", "fp16"
         }  # fmt: skip

@@ -142,6 +142,10 @@ def test_a_killed_process_fails_the_run_and_resume_finishes_it(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["resumed_from"] in ("checkpoint-5", "checkpoint-10") and metrics["optimizer_steps"] == 30
+    # the time per step counts only the steps this run made, not those the checkpoint already had
+    assert metrics["steps_this_run"] == 30 - int(metrics["resumed_from"].split("-")[1]), metrics
+    # (dividing by all 30 steps gave at most 25/30 of the run's time here; loading the checkpoint is the rest)
+    assert metrics["seconds_per_step"] * metrics["steps_this_run"] >= 0.75 * metrics["train_seconds"], metrics
 
 
 @pytest.mark.skipif(pick_device()[0] != "cpu", reason="checks the CPU precision rule; on a GPU the script uses the GPU's")
@@ -173,3 +177,50 @@ def test_bad_arguments_stop_every_process_before_a_process_group(tmp_path):
     assert f'File "{SCRIPT}' not in result.stderr, "the script itself must not crash with a traceback"
     assert "exitcode  : 2" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def _script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_sentiment", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--epochs", "nan"], "--epochs must be a positive number"),
+    (["--epochs", "inf"], "--epochs must be a positive number"),
+    (["--seed", "-1"], "--seed must be a whole number from 0"),
+    (["--model", "./missing"], "--model ./missing: no such folder"),
+    (["--output-dir", "{file}"], "is a file: give a folder"),
+    (["--resume"], "--resume: no complete checkpoint"),
+])
+def test_bad_arguments_get_one_line(tmp_path, capsys, extra, says):
+    (tmp_path / "a-file").write_text("x")
+    argv = [part.format(file=tmp_path / "a-file") for part in extra]
+    if "--output-dir" not in argv:
+        argv += ["--output-dir", str(tmp_path / "run")]
+    assert _script().main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("train_sentiment.py: error: ") and says in err and err.count("\n") == 1, err
+
+
+def test_a_damaged_newest_checkpoint_is_skipped_for_an_older_whole_one(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    script = _script()
+    for step in (5, 10):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+        save_file({"w": torch.zeros(64)}, str(folder / "model.safetensors"))
+    assert script.last_complete_checkpoint(tmp_path).name == "checkpoint-10"
+    weights = tmp_path / "checkpoint-10" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])  # cut short, as by a kill while saving
+    assert script.last_complete_checkpoint(tmp_path).name == "checkpoint-5"
+    (tmp_path / "checkpoint-5" / "trainer_state.json").write_text("{garbage")
+    assert script.last_complete_checkpoint(tmp_path) is None
+    (tmp_path / "checkpoint-5" / "trainer_state.json").write_text(json.dumps({"global_step": 5}))
+    assert script.checkpoint_step(tmp_path / "checkpoint-5") == 5
