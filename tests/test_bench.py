@@ -136,3 +136,17 @@ def test_the_fewest_beams_and_the_fixed_part_are_reported_without_a_goal(bench):
     assert shown["Speech: features and encoder alone, float32, share of a 5-beam clip"] == ("0.240 (0.218–0.250)", "", "")
     # the goal rows are unchanged by the extra figures
     assert verdicts(bench, data)["Speech: 2 beams vs 5 beams"] == "NOT met"
+
+
+def test_the_laptop_column_gets_the_same_arguments_but_its_own(bench):
+    argv = ["--only", "text", "--laptop", "also", "--out=x.json", "--repeats", "1", "--out", "y.json"]
+    assert bench.without(bench.without(argv, "--laptop"), "--out") == ["--only", "text", "--repeats", "1"]
+
+
+def test_float32_speech_has_no_x2_goal_but_its_ratio_is_shown(bench):
+    data = results([13.0], 0.835, [1.2], 0.07, [2.3])
+    data["asr"]["bfloat16"] = False
+    v = verdicts(bench, data)
+    speech = [row for row in bench.rows(data) if row[0].startswith("Speech: 2 beams")][0]
+    assert speech[1].startswith("×1.20") and speech[3] == "" and "float32" in speech[2], speech
+    assert len(v) == 6  # the WER goal still holds where the ×2 one does not
