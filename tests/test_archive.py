@@ -29,6 +29,21 @@ def entry(data: bytes) -> dict[str, object]:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def assert_refused_quickly(archive: Path, tmp_path: Path, match: str) -> None:
+    """Refused within 2 s (nothing big was read or written first), with no staging folder left."""
+    start = time.monotonic()
+    with pytest.raises(ArchiveError, match=match):
+        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
+    assert time.monotonic() - start < 2.0
+    assert list((tmp_path / "staging").iterdir()) == []
+
+
 def craft(path: Path, kind: str, files: dict[str, bytes], links: dict[str, str] | None = None,
           listed: dict[str, object] | None = None, listed_links: dict[str, str] | None = None,
           compress: bool = False, manifest_bytes: bytes | None = None) -> Path:
@@ -40,13 +55,9 @@ def craft(path: Path, kind: str, files: dict[str, bytes], links: dict[str, str] 
                 "links": listed_links if listed_links is not None else dict(links)}
     data = manifest_bytes if manifest_bytes is not None else json.dumps(manifest).encode()
     with tarfile.open(path, "w:gz" if compress else "w") as tar:
-        info = tarfile.TarInfo(MANIFEST)
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+        add(tar, MANIFEST, data)
         for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
+            add(tar, name, content)
         for name, target in links.items():
             info = tarfile.TarInfo(name)
             info.type, info.linkname = tarfile.SYMTYPE, target
@@ -76,45 +87,43 @@ def place(tmp_path):
     return home, outside
 
 
-def assert_refused_cleanly(home: Path, outside: Path, before: dict[str, object]) -> None:
+def assert_unpack_refused(place: tuple[Path, Path], archive: Path, match: str) -> None:
+    """``classroom unpack`` refuses ``archive`` with ``match``, and leaves the home as it was, nothing written
+    outside it and no staging folder."""
+    home, outside = place
+    before = snapshot(home)
+    with pytest.raises(ArchiveError, match=match):
+        unpack_cache(archive, home)
     assert snapshot(home) == before, "the Hugging Face home changed"
     assert snapshot(outside) == {"secret.txt": ("file", b"untouched\n")}, "something was written outside"
 
 
 def test_a_chain_of_links_cannot_carry_a_write_outside(place, tmp_path):
-    home, outside = place
-    before = snapshot(home)
+    outside = place[1]
     archive = craft(tmp_path / "chain.tar", CACHE_KIND, {"hub/a.txt": b"a"},
                     links={"l2": ".", "hub/imported.json": f"../l2/l2/../../{outside.name}/secret.txt"})
-    with pytest.raises(ArchiveError, match="leaves the folder|does not point at a file"):
-        unpack_cache(archive, home)
-    assert_refused_cleanly(home, outside, before)
+    assert_unpack_refused(place, archive, "leaves the folder|does not point at a file")
 
 
 def test_a_link_may_only_point_at_a_file_of_the_same_archive(place, tmp_path):
-    home, outside = place
-    before = snapshot(home)
     # a folder, a folder again, a path that is not there, another link (itself pointing at a listed file)
     for target in ("../hub/blobs", "blobs/../blobs", "x" * 200 + "/" + "y" * 200, "other-link"):
         links = {"hub/other-link": "other", "hub/snap": target}
         archive = craft(tmp_path / "to-folder.tar", CACHE_KIND, {"hub/blobs/1": b"1", "hub/other": b"o"}, links=links)
-        with pytest.raises(ArchiveError, match="leaves the folder|does not point at a file"):
-            unpack_cache(archive, home)
-        assert_refused_cleanly(home, outside, before)
+        assert_unpack_refused(place, archive, "leaves the folder|does not point at a file")
 
 
 def test_links_to_long_folder_names_write_nothing_outside(place, tmp_path):
     # The shape that defeats tarfile's data filter on Python 3.11: links through long names, then a file
     # written through them.
-    home, outside = place
-    before = snapshot(home)
+    outside = place[1]
     long = "d" * 250
     links = {f"hub/{long}": ".", "hub/escape": f"{long}/{long}/{long}/../../../../../{outside.name}"}
     archive = craft(tmp_path / "long.tar", CACHE_KIND, {"hub/escape/new.txt": b"pwned"}, links=links)
-    with pytest.raises(ArchiveError):
-        unpack_cache(archive, home)
-    assert_refused_cleanly(home, outside, before)
-    assert not (outside / "new.txt").exists()
+    assert_unpack_refused(place, archive, "'hub/escape' is both a file or link and a folder")
+    # and the links alone, without the file written through them: each leaves the folder or points at no file
+    archive = craft(tmp_path / "long-links.tar", CACHE_KIND, {"hub/a": b"a"}, links=links)
+    assert_unpack_refused(place, archive, "leaves the folder|does not point at a file")
 
 
 def test_a_kit_archive_holds_no_links_at_all(tmp_path):
@@ -127,24 +136,15 @@ def test_a_kit_archive_holds_no_links_at_all(tmp_path):
 def test_unpack_never_writes_through_a_link_already_in_the_cache(place, tmp_path):
     home, outside = place
     (home / "hub" / "planted").symlink_to(outside)  # left by an earlier archive, or by anyone
-    before = snapshot(home)
     archive = craft(tmp_path / "second.tar", CACHE_KIND, {"hub/planted/secret.txt": b"overwritten"})
-    with pytest.raises(ArchiveError, match="symbolic link in the cache"):
-        unpack_cache(archive, home)
-    assert_refused_cleanly(home, outside, before)
-    assert not any(p.name.startswith(".tmp-unpack-") for p in home.iterdir())
+    assert_unpack_refused(place, archive, "symbolic link in the cache")
 
 
 def test_a_file_folder_clash_is_refused_before_anything_moves(place, tmp_path):
-    home, outside = place
-    (home / "hub" / "models--x").write_text("a file where the archive has a folder\n")
-    before = snapshot(home)
+    (place[0] / "hub" / "models--x").write_text("a file where the archive has a folder\n")
     archive = craft(tmp_path / "clash.tar", CACHE_KIND, {"hub/aaa-first.txt": b"would move first",
                                                          "hub/models--x/config.json": b"{}"})
-    with pytest.raises(ArchiveError, match="models--x is a file in the cache and a folder in the archive"):
-        unpack_cache(archive, home)
-    assert_refused_cleanly(home, outside, before)
-    assert not any(p.name.startswith(".tmp-unpack-") for p in home.iterdir())
+    assert_unpack_refused(place, archive, "models--x is a file in the cache and a folder in the archive")
 
 
 def test_a_member_larger_than_its_listing_is_refused_before_it_is_written(tmp_path):
@@ -154,18 +154,10 @@ def test_a_member_larger_than_its_listing_is_refused_before_it_is_written(tmp_pa
     manifest = json.dumps({"format": 1, "kind": CACHE_KIND, "facts": {},
                            "files": {"hub/zeros": {"size": 10, "sha256": "0" * 64}}, "links": {}}).encode()
     with gzip.open(archive, "wb", compresslevel=1) as raw, tarfile.open(fileobj=raw, mode="w") as tar:
-        info = tarfile.TarInfo(MANIFEST)
-        info.size = len(manifest)
-        tar.addfile(info, io.BytesIO(manifest))
-        info = tarfile.TarInfo("hub/zeros")
-        info.size = big
-        tar.addfile(info, io.BytesIO(bytes(big)))
+        add(tar, MANIFEST, manifest)
+        add(tar, "hub/zeros", bytes(big))
     assert archive.stat().st_size < 1_000_000
-    start = time.monotonic()
-    with pytest.raises(ArchiveError, match="size differs from the manifest"):
-        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
-    assert time.monotonic() - start < 2.0
-    assert list((tmp_path / "staging").iterdir()) == []
+    assert_refused_quickly(archive, tmp_path, "size differs from the manifest")
 
 
 def test_a_manifest_over_its_cap_is_not_read(tmp_path):
@@ -194,9 +186,7 @@ def test_a_member_twice_is_refused(tmp_path):
     archive = tmp_path / "twice.tar"
     craft(archive, CACHE_KIND, {"hub/a": b"a"})
     with tarfile.open(archive, "a") as tar:
-        info = tarfile.TarInfo("hub/a")
-        info.size = 1
-        tar.addfile(info, io.BytesIO(b"a"))
+        add(tar, "hub/a", b"a")
     with pytest.raises(ArchiveError, match="appears twice"):
         extract_verified(archive, tmp_path / "staging", CACHE_KIND)
 
@@ -249,24 +239,13 @@ def test_a_long_name_header_that_expands_past_the_manifest_is_refused_unread(tmp
                            "links": {}}).encode()
     with gzip.open(archive, "wb", compresslevel=1) as raw, tarfile.open(fileobj=raw, mode="w",
                                                                       format=tarfile.GNU_FORMAT) as tar:
-        def add_manifest():
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(manifest)
-            tar.addfile(info, io.BytesIO(manifest))
-
         if where != "first":
-            add_manifest()
-        info = tarfile.TarInfo("hub/" + "n" * 20_000_000)
-        info.size = 1
-        tar.addfile(info, io.BytesIO(b"a"))
+            add(tar, MANIFEST, manifest)
+        add(tar, "hub/" + "n" * 20_000_000, b"a")
         if where == "first":
-            add_manifest()
+            add(tar, MANIFEST, manifest)
     assert archive.stat().st_size < 200_000
-    start = time.monotonic()
-    with pytest.raises(ArchiveError, match="expands past"):
-        extract_verified(archive, tmp_path / "staging", CACHE_KIND)
-    assert time.monotonic() - start < 2.0
-    assert list((tmp_path / "staging").iterdir()) == []
+    assert_refused_quickly(archive, tmp_path, "expands past")
 
 
 def test_a_compressed_archive_of_ours_still_unpacks(tmp_path):
