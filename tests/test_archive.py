@@ -255,3 +255,30 @@ def test_a_compressed_archive_of_ours_still_unpacks(tmp_path):
     staging, manifest = extract_verified(archive, tmp_path / "staging", CACHE_KIND)
     assert (staging / "hub" / "snap" / "config.json").read_bytes() == files["hub/blobs/1"]
     assert (staging / "hub" / "snap" / "config.json").is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["hard link out", "fifo", "device", "foreign file", "absolute", "dot-dot"])
+def test_what_was_refused_before_stays_refused(place, tmp_path, kind):
+    outside = place[1]
+    archive = craft(tmp_path / "base.tar", CACHE_KIND, {"hub/a": b"a"})
+    with tarfile.open(archive, "a") as tar:
+        if kind in ("foreign file", "absolute", "dot-dot"):
+            name = {"foreign file": "hub/extra", "absolute": str(outside / "new"), "dot-dot": "../outside/new"}[kind]
+            add(tar, name, b"pwned")
+        else:
+            info = tarfile.TarInfo("hub/special")
+            info.type = {"hard link out": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE, "device": tarfile.CHRTYPE}[kind]
+            info.linkname = str(outside / "secret.txt") if kind == "hard link out" else ""
+            tar.addfile(info)
+    assert_unpack_refused(place, archive, "refused")
+
+
+def test_a_truncated_member_or_a_flipped_byte_is_refused(place, tmp_path):
+    data = bytes(range(256)) * 64
+    archive = craft(tmp_path / "whole.tar", CACHE_KIND, {"hub/blob": data})
+    raw = archive.read_bytes()
+    at = raw.index(data[:512])
+    (tmp_path / "cut.tar").write_bytes(raw[: at + 1000])
+    assert_unpack_refused(place, tmp_path / "cut.tar", "truncated or damaged")
+    (tmp_path / "flipped.tar").write_bytes(raw[:at + 77] + bytes([raw[at + 77] ^ 1]) + raw[at + 78:])
+    assert_unpack_refused(place, tmp_path / "flipped.tar", "SHA-256 differs")
