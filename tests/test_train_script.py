@@ -153,21 +153,21 @@ def test_accelerate_launch_starts_two_processes_on_a_cpu(tmp_path):
     """`accelerate launch --cpu --num_processes 2` starts ONE process (its simple launcher); --multi_gpu uses
     torchrun underneath, which on a machine without GPUs runs the processes on the CPU with gloo.
 
-    With QUICKTOUR_CPU_BF16=1 the script trains in bfloat16 where the CPU has the units, as the profile's
-    ``training_precision`` says (not only on a GPU), and in float32 where it has none."""
+    With QUICKTOUR_CPU_BF16=1 the script trains in bfloat16 on a CPU, as the profile's ``training_precision``
+    says (not only on a GPU): with the CPU's bfloat16 units, or emulated where it has none."""
     result = run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                   str(SCRIPT), *SLICE, "--max-steps", "4", "--output-dir", str(tmp_path / "run")],
                  env={"QUICKTOUR_CPU_BF16": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     lines = train_lines(result.stdout)
     assert {"rank 0/2", "rank 1/2"} <= {line.split(":")[0].removeprefix("[train] ") for line in lines}, lines
-    units = bf16_units()
+    units = bf16_units() or "no bfloat16 units: emulated"
     precision = [line for line in lines if line.startswith("[train] mixed precision: ")]
-    expected = "bf16: QUICKTOUR_CPU_BF16=1 turns it on" if units else "off (float32): bfloat16 does not pay"
+    expected = f"bf16: QUICKTOUR_CPU_BF16=1 turns it on ({units})"
     assert len(precision) == 1 and precision[0].startswith(f"[train] mixed precision: {expected}"), lines
     # and what Trainer's Accelerator actually trained with, as rank 0 recorded it
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["mixed_precision"] == ("bf16" if units else "no"), metrics
+    assert metrics["mixed_precision"] == "bf16", metrics
 
 
 def test_bad_arguments_stop_every_process_before_a_process_group(tmp_path):
