@@ -124,14 +124,10 @@ def cpu_bf16() -> tuple[bool, str]:
     machine's branch on this one (without bfloat16 units, ``=1`` still says yes: bfloat16 is then emulated,
     correct but several times slower than float32).
     """
-    import os
-
-    setting = os.environ.get("QUICKTOUR_CPU_BF16", "").strip()
-    if setting == "0":
-        return False, "QUICKTOUR_CPU_BF16=0 turns it off"
+    forced = _forced_cpu_bf16()
+    if forced is not None:
+        return forced
     units = bf16_units()
-    if setting == "1":
-        return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({units or 'no bfloat16 units: emulated'})"
     if not units:
         return False, "bfloat16 does not pay on this CPU (no AMX or AVX512-BF16 units: it would be emulated)"
     ratio = bf16_matmul_speedup()
@@ -141,26 +137,34 @@ def cpu_bf16() -> tuple[bool, str]:
                   f"the speed of float32, ×{MIN_BF16_SPEEDUP} needed)")
 
 
+def _forced_cpu_bf16() -> tuple[bool, str] | None:
+    """What ``QUICKTOUR_CPU_BF16`` says for a CPU, with the reason, or None when it is not set to 0 or 1."""
+    import os
+
+    setting = os.environ.get("QUICKTOUR_CPU_BF16", "").strip()
+    if setting == "0":
+        return False, "QUICKTOUR_CPU_BF16=0 turns it off"
+    if setting == "1":
+        return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({bf16_units() or 'no bfloat16 units: emulated'})"
+    return None
+
+
 def bf16_hardware(device: str) -> tuple[bool, str]:
     """Whether ``device`` has hardware made for bfloat16, so that timing it is worth it, and why, in words:
     a CUDA GPU that computes it natively (``mixed_precision``), or a CPU with bfloat16 units (``bf16_units``;
     whether they also *pay* is ``cpu_bf16``'s question). ``QUICKTOUR_CPU_BF16=1`` / ``=0`` answer for a CPU,
     as they do for ``cpu_bf16``. Used by notebooks 01 and 05 to decide whether to measure bfloat16 at all.
     """
-    import os
-
     if device == "cuda":
         native = mixed_precision(device) == "bf16"
         return native, ("this GPU computes bfloat16 natively" if native
                         else "this GPU only emulates bfloat16 (fp16 is its 16-bit format)")
     if device != "cpu":
         return False, f"bfloat16 is not measured on {device}"
-    setting = os.environ.get("QUICKTOUR_CPU_BF16", "").strip()
+    forced = _forced_cpu_bf16()
+    if forced is not None:
+        return forced
     units = bf16_units()
-    if setting == "0":
-        return False, "QUICKTOUR_CPU_BF16=0 turns it off"
-    if setting == "1":
-        return True, f"QUICKTOUR_CPU_BF16=1 turns it on ({units or 'no bfloat16 units: emulated'})"
     if units:
         return True, f"this CPU has bfloat16 units ({units})"
     return False, "this CPU has no bfloat16 units (AMX or AVX512-BF16): it would only emulate bfloat16"
