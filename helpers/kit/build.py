@@ -241,7 +241,7 @@ def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None)
         for folder in _staging_parents():  # where parts are built and swapped in: never through a link
             if folder.is_symlink():
                 raise ValueError(f"{folder} is a symbolic link; the kit never builds through one (its target "
-                                      f"may lie outside the kit home): remove the link, then build again")
+                                 "may lie outside the kit home): remove the link, then build again")
         root.mkdir(parents=True, exist_ok=True)
         for folder in _staging_parents():
             folder.mkdir(parents=True, exist_ok=True)

@@ -84,9 +84,12 @@ def apply_modes(folder: Path, modes: tuple[int, int]) -> None:
         return
     set_mode(folder, dir_mode)
     for root, dirs, files in os.walk(folder):  # os.walk does not descend into linked folders
-        for name in dirs + files:
-            path = Path(root) / name
-            set_mode(path, dir_mode if name in dirs else file_mode)
+        for names, mode in ((dirs, dir_mode), (files, file_mode)):
+            for name in names:
+                set_mode(Path(root) / name, mode)
+
+
+LINKED = "a symbolic link, which the kit never follows (it holds none)"
 
 
 def _link_on_the_way(path: Path) -> Path | None:
@@ -264,7 +267,7 @@ def check(folder: Path, deep: bool = True) -> list[str]:
     a component folder, or a file in it, that is a link is a problem (a rebuild replaces the link itself)."""
     linked = _link_on_the_way(folder)
     if linked is not None:
-        return [f"{linked}: a symbolic link, which the kit never follows (it holds none)"]
+        return [f"{linked}: {LINKED}"]
     try:
         record = load_record(folder)
     except RecordError as exc:
@@ -284,8 +287,8 @@ def check(folder: Path, deep: bool = True) -> list[str]:
         except (FileNotFoundError, NotADirectoryError):
             problems.append(f"{path}: missing")
             continue
-        if path.is_symlink() or _link_on_the_way(path) is not None:
-            problems.append(f"{path}: a symbolic link, which the kit never follows (it holds none)")
+        if _link_on_the_way(path) is not None:  # the file itself, or a folder between it and the part's
+            problems.append(f"{path}: {LINKED}")
         elif not path.is_file():
             problems.append(f"{path}: missing (not a file)")
         elif size != meta["size"]:
