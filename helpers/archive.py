@@ -13,6 +13,9 @@ tampered or hostile archive is refused whole, with nothing half-installed:
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import hashlib
 import io
 import json
 import lzma
@@ -174,7 +177,7 @@ def _read_manifest(tar: tarfile.TarFile, archive: Path, kind: str) -> dict[str, 
 
 def _relative(name: str, archive: Path) -> PurePosixPath:
     path = PurePosixPath(name)
-    if path.is_absolute() or not _inside(path) or ".." in path.parts or name in ("", ".", MANIFEST):
+    if path.is_absolute() or ".." in path.parts or name in ("", ".", MANIFEST):  # no '..' at all, not even inside
         raise ArchiveError(f"{archive}: member {name!r} points outside the folder; refused")
     return PurePosixPath(*[part for part in path.parts if part != "."])
 
@@ -222,8 +225,6 @@ def _open_folder(root_fd: int, parts: tuple[str, ...], archive: Path) -> int:
 def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, rel: PurePosixPath, meta: dict[str, Any],
                   root_fd: int, archive: Path) -> None:
     """Write one listed file, checking its size and SHA-256 as it goes."""
-    import hashlib
-
     if member.size != meta["size"]:
         raise ArchiveError(f"{rel}: size differs from the manifest ({member.size:,} against {meta['size']:,} bytes); "
                            "tampered or damaged, nothing was installed")
@@ -287,10 +288,6 @@ class _Bounded(io.RawIOBase):
 
 def _decompressed(archive: Path) -> Any:
     """The archive's tar stream: read through gzip, bzip2 or xz when its first bytes say so."""
-    import bz2
-    import gzip
-    import lzma
-
     with open(archive, "rb") as handle:
         magic = handle.read(6)
     for prefix, opener in ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open)):
