@@ -104,8 +104,9 @@ def last_complete_checkpoint(output_dir: Path) -> Path | None:
     A process killed while saving leaves a half-written checkpoint folder (no ``trainer_state.json``, or a cut
     ``model.safetensors``); Trainer's own ``resume_from_checkpoint=True`` would pick it and fail, so we skip it.
     """
-    done = [p for p in output_dir.glob("checkpoint-*") if p.name[11:].isdigit() and checkpoint_step(p) is not None]
-    return max(done, key=lambda p: int(p.name[11:]), default=None)
+    numbered = sorted((p for p in output_dir.glob("checkpoint-*") if p.name[11:].isdigit()),
+                      key=lambda p: int(p.name[11:]), reverse=True)
+    return next((p for p in numbered if checkpoint_step(p) is not None), None)  # newest first: reads only what it must
 
 
 def agreed_precision(profile: TrainingProfile, device: str, rank: int, world_size: int) -> tuple[str | None, str]:
