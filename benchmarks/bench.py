@@ -25,8 +25,9 @@ in the same run, each the median of ``--repeats`` repetitions, printed with its 
 Run with ``make bench`` (offline, about 9 minutes on 2 CPU cores for each column; ``make bench BENCH_ARGS="--only
 trainer,asr,text,speech,reference"`` for all five). Prints one Markdown table for this machine and one for the
 same sections run again as an AVX2 laptop would run them (``LAPTOP_ENV``, in a second process; ``--laptop no``
-leaves it out, ``--laptop only`` runs just that), and writes ``outputs/bench.json`` and
-``outputs/bench-laptop.json``. Where the fast speech setting runs in float32 (no bfloat16), its ratio is reported
+leaves it out, ``--laptop only`` runs just that), writes ``outputs/bench.json`` and
+``outputs/bench-laptop.json``, and puts this run's tables into ``docs/benchmarks.md`` between its markers
+(``--doc ''`` leaves the page alone). Where the fast speech setting runs in float32 (no bfloat16), its ratio is reported
 as measured, without the ×2 goal.
 """
 
@@ -468,6 +469,22 @@ def table(title: str, facts: dict[str, Any], repeats: int, minutes: float, resul
     return "\n".join(lines)
 
 
+#: The page whose "latest run" block ``make bench`` rewrites, and the markers around that block.
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+DOC_BEGIN, DOC_END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def write_doc(doc: Path, results: list[Path]) -> None:
+    """Replace what stands between ``doc``'s two markers with the tables of the ``results`` files (JSON)."""
+    text = doc.read_text(encoding="utf-8")
+    if text.count(DOC_BEGIN) != 1 or text.count(DOC_END) != 1 or text.index(DOC_BEGIN) > text.index(DOC_END):
+        raise ValueError(f"{doc} must hold one {DOC_BEGIN} ... {DOC_END} block, in that order")
+    tables = [json.loads(path.read_text(encoding="utf-8"))["table"] for path in results]
+    head, rest = text.split(DOC_BEGIN)
+    tail = rest.split(DOC_END)[1]
+    doc.write_text(head + DOC_BEGIN + "\n" + "\n\n".join(tables) + "\n" + DOC_END + tail, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of each measurement (median and spread)")
@@ -479,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--laptop", choices=("also", "no", "only"), default="also",
                         help="also run every section as an AVX2 laptop would, in a second process (LAPTOP_ENV): "
                              "the table's second column; 'only' runs just that one")
+    parser.add_argument("--doc", default=str(DOC),
+                        help="the page whose marked block gets this run's tables ('' leaves it alone)")
     parser.add_argument("--as-laptop", action="store_true", help=argparse.SUPPRESS)  # the second process itself
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -486,10 +505,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or args.repeats < 1:
         parser.error(f"unknown section(s) {unknown}; choose from {SECTIONS + EXTRA_SECTIONS}" if unknown else "--repeats must be >= 1")
 
-    own = without(without(list(argv if argv is not None else sys.argv[1:]), "--laptop"), "--out")
+    own = without(without(without(list(argv if argv is not None else sys.argv[1:]), "--laptop"), "--out"), "--doc")
     laptop_out = args.out.with_name(args.out.stem + "-laptop.json")
     if args.laptop == "only":
-        return laptop_column(own, laptop_out)
+        return laptop_column(own, laptop_out) or document(args.doc, [laptop_out])
     start = time.monotonic()
     results: dict[str, Any] = {}
     if "trainer" in chosen:
@@ -515,7 +534,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0  # the first process prints both tables
     print("\n" + text)
     print(f"\nwrote {args.out}")
-    return laptop_column(own, laptop_out) if args.laptop == "also" else 0
+    if args.laptop == "also":
+        done = laptop_column(own, laptop_out)
+        if done:
+            return done
+    return document(args.doc, [args.out, laptop_out] if args.laptop == "also" else [args.out])
+
+
+def document(doc: str, results: list[Path]) -> int:
+    """``write_doc`` unless ``doc`` is empty; says so."""
+    if doc:
+        write_doc(Path(doc), results)
+        print(f"wrote the tables into {doc}")
+    return 0
 
 
 def without(argv: list[str], option: str) -> list[str]:

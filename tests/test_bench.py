@@ -1,6 +1,7 @@
 """The benchmark's verdicts (benchmarks/bench.py): a goal is met only by the median, and the table says so."""
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -150,3 +151,30 @@ def test_float32_speech_has_no_x2_goal_but_its_ratio_is_shown(bench):
     speech = [row for row in bench.rows(data) if row[0].startswith("Speech: 2 beams")][0]
     assert speech[1].startswith("×1.20") and speech[3] == "" and "float32" in speech[2], speech
     assert len(v) == 6  # the WER goal still holds where the ×2 one does not
+
+
+def test_the_latest_tables_replace_only_the_marked_block_of_the_page(bench, tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\nintro\n\n{bench.DOC_BEGIN}\nold table\n{bench.DOC_END}\n\n## History\nkept\n")
+    runs = []
+    for name, table in (("bench.json", "| this machine |"), ("bench-laptop.json", "| as a laptop |")):
+        (tmp_path / name).write_text(json.dumps({"table": table}))
+        runs.append(tmp_path / name)
+    bench.write_doc(doc, runs)
+    assert doc.read_text() == (f"# Benchmarks\n\nintro\n\n{bench.DOC_BEGIN}\n| this machine |\n\n| as a laptop |\n"
+                               f"{bench.DOC_END}\n\n## History\nkept\n")
+    bench.write_doc(doc, runs[:1])  # a second run: the block again, not a second block
+    assert doc.read_text().count("| this machine |") == 1 and "| as a laptop |" not in doc.read_text()
+
+
+def test_a_page_without_its_markers_is_refused(bench, tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n{bench.DOC_END}\n{bench.DOC_BEGIN}\n")
+    with pytest.raises(ValueError, match="must hold one"):
+        bench.write_doc(doc, [])
+    assert doc.read_text() == f"# Benchmarks\n{bench.DOC_END}\n{bench.DOC_BEGIN}\n"
+
+
+def test_the_real_page_has_its_markers(bench):
+    text = bench.DOC.read_text(encoding="utf-8")
+    assert text.count(bench.DOC_BEGIN) == 1 and text.index(bench.DOC_BEGIN) < text.index(bench.DOC_END)

@@ -19,7 +19,7 @@ The one change to the lessons: the clone's folder, ``/content/quicktour-notebook
 the test's temporary folder. Not checked here: Colab's own image (its package versions, its CUDA torch, its
 Python), GitHub, and the real Hub. The lessons run in ``QUICKTOUR_MODE=auto`` on the prefetched cache with
 ``HF_HUB_OFFLINE=1``, not in the ``hub`` mode the cell picks on Colab, which needs a Hub server that
-``from_pretrained`` works through (olah does not: README, "Testing"). The stand-in ``google.colab`` is an empty
+``from_pretrained`` works through (olah does not: docs/testing.md). The stand-in ``google.colab`` is an empty
 module: huggingface_hub recognises Colab by its IPython shell, so its Colab-only paths (a token from Colab's
 secrets) are not taken either.
 """
