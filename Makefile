@@ -41,17 +41,17 @@ $(VENV)/.installed: requirements.txt requirements-kit.txt pyproject.toml | $(BIN
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-hub-server:  ## the Hub mirror (PyPI olah) in its own .venv-hub: the Hub-ids test and `helpers.classroom serve`
+hub-server:  ## the Hub mirror (PyPI olah) in its own .venv-hub: the Hub-ids test and `instructor_tools.classroom serve`
 	bash scripts/install-hub-server.sh
 
 kit: | $(VENV)/.installed  ## build the offline kit (minutes the first time, seconds after)
-	$(BIN)/python -m helpers.kit build
+	$(BIN)/python -m instructor_tools.kit build
 
 verify-kit: | $(VENV)/.installed  ## check every kit file (size, SHA-256, permissions), the manifest and leftovers of interrupted builds
-	$(BIN)/python -m helpers.kit verify
+	$(BIN)/python -m instructor_tools.kit verify
 
 check-env: | $(BIN)/python  ## print [OK]/[FAIL] for each required package
-	$(BIN)/python -m helpers.envcheck
+	$(BIN)/python -m instructor_tools.envcheck
 
 # As root (a container, a cloud VM) Jupyter refuses to start unless given --allow-root.
 lab: lab-setup  ## set up what the notebooks need, then JupyterLab on notebooks/ with the venv's kernel

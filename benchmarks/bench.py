@@ -70,7 +70,7 @@ def log(message: str) -> None:
 def train_profile(seed: int, profile: TrainingProfile = CPU_FAST) -> dict[str, Any]:
     """Train ``profile`` once, as the kit does but with ``seed`` and in bfloat16 where it pays (the kit always
     trains in float32); returns the builder's facts."""
-    from helpers.kit.parts import build_sentiment
+    from instructor_tools.kit.parts import build_sentiment
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "model"
@@ -100,11 +100,11 @@ def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
         set_seed,
     )
 
-    from helpers.kit.paths import component_dir
+    from helpers.offline_kit import part_dir
 
     set_seed(42)
-    tokenizer = AutoTokenizer.from_pretrained(str(component_dir("encoder")))  # the same uncased vocabulary
-    data = load_dataset(str(component_dir("rotten_tomatoes")))["train"]
+    tokenizer = AutoTokenizer.from_pretrained(str(part_dir("encoder")))  # the same uncased vocabulary
+    data = load_dataset(str(part_dir("rotten_tomatoes")))["train"]
     data = data.map(lambda b: tokenizer(b["text"], truncation=True), batched=True)
     model = DistilBertForSequenceClassification(DistilBertConfig(num_labels=2))  # random weights: time only
     marks: dict[int, float] = {}
@@ -144,7 +144,7 @@ def time_quicktour_recipe(steps: int, warmup: int) -> dict[str, float]:
 def bench_trainer(repeats: int, steps: int, warmup: int) -> dict[str, Any]:
     """Each repetition trains with its own seed (the kit's first, then the next ones): with one seed, every
     repetition would score the same accuracy and its spread would say nothing about chance."""
-    from helpers.kit.parts import SEED
+    from instructor_tools.kit.parts import SEED
 
     runs = []
     for r in range(repeats):
@@ -171,7 +171,7 @@ def bench_reference(repeats: int) -> dict[str, Any]:
     kit's MiniLM and data exactly as the kit trains, one seed per repetition: the accuracy the recipe the
     profile is measured against reaches on the same model and sentences. About 6 minutes a seed on 2 cores,
     so not run unless asked for (``--only ...,reference``)."""
-    from helpers.kit.parts import SEED
+    from instructor_tools.kit.parts import SEED
 
     runs = []
     for r in range(repeats):
@@ -199,12 +199,12 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     from transformers import pipeline
 
     from helpers.device import cpu_bf16, decoder_layers, in_bfloat16
-    from helpers.kit.evaluation import kit_speech, word_error_rate
-    from helpers.kit.paths import component_dir
+    from instructor_tools.kit.evaluation import kit_speech, word_error_rate
+    from helpers.offline_kit import part_dir
 
     clips, references = kit_speech(RATE)
     audio_seconds = sum(len(c) for c in clips) / RATE
-    recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
+    recognizer = pipeline("automatic-speech-recognition", model=str(part_dir("whisper")), device="cpu")
     native = cpu_bf16()[0]  # the verdict itself is in the machine section (facts["bfloat16"])
     precision = "encoder and decoder layers in bfloat16" if native else "float32"
     fixed_precision = "encoder in bfloat16" if native else "float32"
@@ -279,10 +279,10 @@ def bench_text(repeats: int, count: int = 256, batch_size: int = 32) -> dict[str
     from datasets import load_dataset
     from transformers import pipeline
 
-    from helpers.kit.paths import component_dir
+    from helpers.offline_kit import part_dir
 
-    texts = list(load_dataset(str(component_dir("rotten_tomatoes")))["validation"]["text"])[:count]
-    classifier = pipeline("sentiment-analysis", model=str(component_dir("sentiment")), device="cpu")
+    texts = list(load_dataset(str(part_dir("rotten_tomatoes")))["validation"]["text"])[:count]
+    classifier = pipeline("sentiment-analysis", model=str(part_dir("sentiment")), device="cpu")
     lengths = [len(ids) for ids in classifier.tokenizer(texts)["input_ids"]]
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
     classifier(texts[:batch_size], batch_size=batch_size)  # warm-up
@@ -323,11 +323,11 @@ def bench_text(repeats: int, count: int = 256, batch_size: int = 32) -> dict[str
 def bench_speech_batching(repeats: int, count: int = 8) -> dict[str, Any]:
     from transformers import pipeline
 
-    from helpers.kit.evaluation import kit_speech
-    from helpers.kit.paths import component_dir
+    from instructor_tools.kit.evaluation import kit_speech
+    from helpers.offline_kit import part_dir
 
     clips = kit_speech(RATE)[0][:count]
-    recognizer = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")), device="cpu")
+    recognizer = pipeline("automatic-speech-recognition", model=str(part_dir("whisper")), device="cpu")
     recognizer(clips[0])  # warm-up
     ratios = []
     for r in range(repeats):

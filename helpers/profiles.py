@@ -45,8 +45,9 @@ QUICKTOUR = TrainingProfile(
     why="the quicktour's recipe: small steps, small batches, two passes over the data",
 )
 
-# The kit trains its classifier with this profile (in float32 on every machine: helpers.kit.parts.KIT_PROFILE):
-# changing it changes the kit, so bump RECIPE_VERSION in helpers/kit/paths.py.
+# The kit trains its classifier with this profile (in float32 on every machine:
+# instructor_tools.kit.parts.KIT_PROFILE):
+# changing it changes the kit, so bump RECIPE_VERSION in helpers/offline_kit.py.
 CPU_FAST = TrainingProfile(
     name="cpu-fast",
     learning_rate=1e-4,

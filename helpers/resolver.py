@@ -15,10 +15,10 @@ import json
 import os
 from pathlib import Path
 
+from helpers import offline_kit
 from helpers.catalog import Entry, known_names, lookup
-from helpers.kit import manifest
-from helpers.kit.paths import component_dir, hf_home, kit_root
 from helpers.mode import MODE_VARIABLE, current_mode
+from helpers.offline_kit import KitDamagedError, hf_home, kit_root, part_dir
 
 SHOWN_NAME_CHARS = 120  # longer names are shortened in error messages
 
@@ -29,10 +29,6 @@ class UnknownCheckpointError(LookupError):
 
 class KitMissingError(FileNotFoundError):
     """Raised when the offline kit (or the part asked for) has not been built."""
-
-
-class KitDamagedError(RuntimeError):
-    """Raised when a kit part's files do not match their record (resized, missing) or its record is damaged."""
 
 
 class KitUnreadableError(PermissionError):
@@ -69,7 +65,7 @@ def resolve(name: str, *, quiet: bool = False) -> str:
         )
     if not mode.forced and _in_hf_cache(entry, name):
         return _say(name, f"local Hugging Face cache ({mode.reason})", quiet)
-    path = component_dir(entry.component)
+    path = part_dir(entry.part)
     try:
         record = _kit_record(name, entry, path)
     except KitMissingError as exc:
@@ -114,37 +110,37 @@ def _kit_record(name: str, entry: Entry, path: Path) -> dict:
 
     Raises KitMissingError (not built), KitUnreadableError (no read permission) or KitDamagedError
     (damaged record, or files missing or of another size than recorded), each naming the repair.
-    Only sizes are compared here; ``python -m helpers.kit verify`` also compares SHA-256 digests.
+    Only sizes are compared here; ``python -m instructor_tools.kit verify`` also compares SHA-256 digests.
     """
-    repair = f"python -m helpers.kit build --force {entry.component}"
+    repair = f"python -m instructor_tools.kit build --force {entry.part}"
     try:
-        record = manifest.load_record(path)
+        record = offline_kit.load_record(path)
     except PermissionError:
-        record, problems = None, [f"{path / manifest.RECORD}: not readable by you (permission denied)"]
-    except manifest.RecordError as exc:
+        record, problems = None, [f"{path / offline_kit.RECORD}: not readable by you (permission denied)"]
+    except offline_kit.RecordError as exc:
         raise KitDamagedError(
-            f"{name!r} needs the offline kit's {entry.component!r} part, whose record is damaged:\n  {exc}\n"
+            f"{name!r} needs the offline kit's {entry.part!r} part, whose record is damaged:\n  {exc}\n"
             f"Repair it with: {repair}\nthen run this cell again."
         ) from None
     else:
         if record is None:
             raise KitMissingError(
-                f"{name!r} needs the offline kit's {entry.component!r} part, which is not built at {path}.\n"
-                "Build it with `make kit` (or `python -m helpers.kit build`), then run this cell again."
+                f"{name!r} needs the offline kit's {entry.part!r} part, which is not built at {path}.\n"
+                "Build it with `make kit` (or `python -m instructor_tools.kit build`), then run this cell again."
             )
-        problems = manifest.check(path, deep=False)
+        problems = offline_kit.check(path, deep=False)
     unreadable = [p for p in problems if "permission denied" in p]
     if unreadable:
         raise KitUnreadableError(
             f"{name!r} needs the offline kit at {path}, which you may not read:\n  {unreadable[0]}\n"
-            "The kit belongs to another user: ask them to run `python -m helpers.kit build`, which makes it "
+            "The kit belongs to another user: ask them to run `python -m instructor_tools.kit build`, which makes it "
             "readable by everyone who can open its home, or build a kit of your own with QUICKTOUR_KIT_HOME "
             "set to a folder of yours."
         )
     if problems:
         more = f"\n  … and {len(problems) - 3} more" if len(problems) > 3 else ""
         raise KitDamagedError(
-            f"{name!r} needs the offline kit's {entry.component!r} part, which is damaged "
+            f"{name!r} needs the offline kit's {entry.part!r} part, which is damaged "
             "(its files do not match their record):\n  " + "\n  ".join(problems[:3]) + more + "\n"
             f"Repair it with: {repair}\nthen run this cell again."
         )

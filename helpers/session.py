@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from helpers.device import fix_seeds, mixed_precision, pick_device
-from helpers.kit.paths import kit_root
+from helpers.offline_kit import kit_root
 from helpers.mode import Mode, current_mode
 
 LIBRARIES = ("torch", "transformers", "datasets", "evaluate", "accelerate")

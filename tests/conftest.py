@@ -34,7 +34,7 @@ def empty_kit(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def classroom_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every Hub id the notebooks name, prefetched through olah and packed (once a session)."""
-    from helpers.hubserver import olah_installed
+    from instructor_tools.hubserver import olah_installed
     from tests.hub.learner import classroom_archive as build
 
     if not olah_installed():

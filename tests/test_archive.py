@@ -1,5 +1,5 @@
-"""Hostile archives against helpers.archive, through both commands that read one: ``helpers.kit import`` and
-``helpers.classroom unpack``. Each archive is crafted here by hand; after each refusal nothing may exist outside
+"""Hostile archives against instructor_tools.archive, through both commands that read one: ``instructor_tools.kit import`` and
+``instructor_tools.classroom unpack``. Each archive is crafted here by hand; after each refusal nothing may exist outside
 the target, the target must be as it was, and no staging folder may be left."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.archive import MANIFEST, MANIFEST_CAP, ArchiveError, extract_verified, merge_into
-from helpers.classroom import ARCHIVE_KIND as CACHE_KIND
-from helpers.classroom import unpack_cache
-from helpers.kit.transfer import ARCHIVE_KIND as KIT_KIND
+from instructor_tools.archive import MANIFEST, MANIFEST_CAP, ArchiveError, extract_verified, merge_into
+from instructor_tools.classroom import ARCHIVE_KIND as CACHE_KIND
+from instructor_tools.classroom import unpack_cache
+from instructor_tools.kit.transfer import ARCHIVE_KIND as KIT_KIND
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -192,8 +192,8 @@ def test_a_member_twice_is_refused(tmp_path):
 
 
 def test_import_waits_for_no_build(tmp_path, monkeypatch):
-    from helpers.kit.build import build_lock
-    from helpers.kit.transfer import import_kit
+    from instructor_tools.kit.build import build_lock
+    from instructor_tools.kit.transfer import import_kit
 
     monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit-home"))
     archive = craft(tmp_path / "kit.tar", KIT_KIND, {"manifest.json": b"{}"})
@@ -202,9 +202,9 @@ def test_import_waits_for_no_build(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("command", [
-    ["helpers.classroom", "unpack", "{archive}", "--hf-home", "{file}"],
-    ["helpers.kit", "export", "{folder}"],
-    ["helpers.kit", "build", "--force", "no-such-part"],
+    ["instructor_tools.classroom", "unpack", "{archive}", "--hf-home", "{file}"],
+    ["instructor_tools.kit", "export", "{folder}"],
+    ["instructor_tools.kit", "build", "--force", "no-such-part"],
 ])
 def test_bad_input_gets_one_line_not_a_traceback(tmp_path, command):
     archive = craft(tmp_path / "ok.tar", CACHE_KIND, {"hub/a": b"a"})

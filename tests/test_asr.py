@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from helpers.audio import decode, resample, trim_silence
-from helpers.kit.ct2_whisper import CT2FormatError, read_model_bin, to_transformers_state_dict
-from helpers.kit.paths import component_dir
-from helpers.kit.sources import whisper_ct2_dir
+from instructor_tools.kit.ct2_whisper import CT2FormatError, read_model_bin, to_transformers_state_dict
+from helpers.offline_kit import part_dir
+from instructor_tools.kit.sources import whisper_ct2_dir
 
 
 def _string(text: str) -> bytes:
@@ -84,7 +84,7 @@ def test_real_model_bin_has_whisper_tiny_shapes(ct2_variables):
 
 @pytest.fixture(scope="module")
 def whisper_dir():
-    path = component_dir("whisper")
+    path = part_dir("whisper")
     if not (path / "component.json").is_file():
         pytest.fail("the kit's Whisper part is not built: run `make kit`")
     return path
@@ -162,9 +162,9 @@ def test_decode_rejects_a_decoded_value():
 def test_speech_set_is_loadable_without_torchcodec():
     from datasets import load_dataset
 
-    from helpers.kit.speech_set import CONFIG, SPLIT
+    from instructor_tools.kit.speech_set import CONFIG, SPLIT
 
-    path = component_dir("speech")
+    path = part_dir("speech")
     if not (path / "component.json").is_file():
         pytest.fail("the kit's speech set is not built: run `make kit`")
     speech = load_dataset(str(path), CONFIG, split=SPLIT)
@@ -184,7 +184,7 @@ def test_speech_set_is_loadable_without_torchcodec():
 def test_wer_module_counts_word_edits():
     import evaluate
 
-    wer = evaluate.load(str(component_dir("metric-wer")))
+    wer = evaluate.load(str(part_dir("metric-wer")))
     assert wer.compute(predictions=["hello world"], references=["hello world"]) == 0.0
     assert wer.compute(predictions=["hello word"], references=["hello world"]) == 0.5
     # one deletion + one insertion over 3 + 2 reference words

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.archive import MANIFEST, ArchiveError, extract_verified, pack
-from helpers.classroom import ARCHIVE_KIND, RECORD, hub_entries, pack_cache, unpack_cache
+from instructor_tools.archive import MANIFEST, ArchiveError, extract_verified, pack
+from instructor_tools.classroom import ARCHIVE_KIND, RECORD, hub_entries, pack_cache, unpack_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def test_prefetch_without_a_hub_fails_clearly_and_writes_nothing(tmp_path):
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_HOME=str(tmp_path / "home"))
-    result = subprocess.run([sys.executable, "-m", "helpers.classroom", "prefetch", "--cache", str(tmp_path / "cache")],
+    result = subprocess.run([sys.executable, "-m", "instructor_tools.classroom", "prefetch", "--cache", str(tmp_path / "cache")],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "cannot prefetch" in result.stderr and f"127.0.0.1:{port}" in result.stderr

@@ -27,7 +27,7 @@ def sources() -> list[tuple[str, str]]:
         for i, cell in enumerate(json.loads(notebook.read_text())["cells"]):
             if cell["cell_type"] == "code":
                 found.append((f"{notebook.relative_to(ROOT)} cell {i}", "".join(cell["source"])))
-    for folder in ("helpers", "scripts", "benchmarks", "tests", "notebooks/solutions/answers"):
+    for folder in ("helpers", "instructor_tools", "scripts", "benchmarks", "tests", "notebooks/solutions/answers"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             if path != Path(__file__).resolve():  # this file spells the pattern out on purpose
                 found.append((str(path.relative_to(ROOT)), path.read_text()))

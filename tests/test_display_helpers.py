@@ -4,7 +4,7 @@ import pytest
 
 from helpers.configs import config_diff
 from helpers.files import describe, describe_folder, human_size
-from helpers.kit.paths import component_dir
+from helpers.offline_kit import part_dir
 from helpers.tokens import explorer_text, token_rows
 from helpers.widgets import render, tokenizer_explorer
 
@@ -13,7 +13,7 @@ from helpers.widgets import render, tokenizer_explorer
 def tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(component_dir("encoder")))
+    return AutoTokenizer.from_pretrained(str(part_dir("encoder")))
 
 
 @pytest.mark.needs_kit

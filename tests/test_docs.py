@@ -2,7 +2,7 @@
 
 - Every path under the repository's code folders (helpers/, scripts/, tests/, notebooks/, benchmarks/, .ci/) that
   the READMEs and docs/ name exists, so a renamed module leaves no stale path. Files at the top level and dotted
-  module names (``helpers.classroom``) are not checked.
+  module names (``instructor_tools.classroom``) are not checked.
 - Every relative Markdown link resolves.
 - README.md stays short (at most 200 lines), names the two commands, and lists every lesson with its Colab link;
   README.zh-CN.md has the same outline.
@@ -45,9 +45,9 @@ def relative_links(text: str) -> list[str]:
 
 
 def test_named_paths_finds_paths_and_skips_urls() -> None:
-    text = ("see `helpers/kit/paths.py`, then notebooks/solutions/0[156]*.ipynb; "
+    text = ("see `helpers/offline_kit.py`, then notebooks/solutions/0[156]*.ipynb; "
             "https://github.com/org/notebooks/x and docs/transformers/quicktour are not ours; [tests/](tests/)")
-    assert named_paths(text) == ["helpers/kit/paths.py", "notebooks/solutions/0[156]*.ipynb", "tests/"]
+    assert named_paths(text) == ["helpers/offline_kit.py", "notebooks/solutions/0[156]*.ipynb", "tests/"]
 
 
 def test_relative_links_keeps_repository_links_only() -> None:

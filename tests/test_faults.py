@@ -27,15 +27,16 @@ import pytest
 
 from helpers import mode, resolve
 from helpers.catalog import lookup
-from helpers.kit import build as kit_build
-from helpers.kit import manifest
-from helpers.kit.paths import RECIPE_VERSION, component_dir, kit_root
+from instructor_tools.kit import build as kit_build
+from instructor_tools.kit import cli as kit_cli
+from instructor_tools.kit import manifest
+from helpers.offline_kit import RECIPE_VERSION, part_dir, kit_root
 from helpers.resolver import KitDamagedError, UnknownCheckpointError, _in_hf_cache
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SENTIMENT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
-REPAIR = "python -m helpers.kit build"
+REPAIR = "python -m instructor_tools.kit build"
 PROBE_BOUND_S = 2.5  # the probe's deadline is 2 s
 
 
@@ -88,11 +89,11 @@ CHILD = [
 
 
 def child_main(argv: list[str]) -> int:
-    """``python -m helpers.kit`` over the fake parts (run by the subprocesses below)."""
+    """``python -m instructor_tools.kit`` over the fake parts (run by the subprocesses below)."""
     started = os.environ.get("FAULT_STARTED")
     if started:  # say that this process is up (the concurrent-builds case waits for all of them)
         Path(started, str(os.getpid())).touch()
-    return kit_build.main(argv, parts=FAKE_PARTS)
+    return kit_cli.main(argv, parts=FAKE_PARTS)
 
 
 def _wait_for_all_started() -> None:
@@ -119,7 +120,7 @@ def snapshot(*parts: str) -> dict[str, tuple[int, int, int]]:
     """(inode, mtime, size) of every file of ``parts``: equal snapshots mean nothing was touched."""
     found = {}
     for part in parts:
-        for path in sorted(component_dir(part).rglob("*")):
+        for path in sorted(part_dir(part).rglob("*")):
             info = path.lstat()
             found[str(path)] = (info.st_ino, info.st_mtime_ns, info.st_size)
     return found
@@ -157,28 +158,28 @@ def offline(monkeypatch):
 
 
 def test_truncated_file_is_refused_by_resolve_and_repaired(kit, offline, tmp_path, capsys):
-    weights = component_dir("sentiment") / "model.safetensors"
+    weights = part_dir("sentiment") / "model.safetensors"
     others = snapshot("encoder", "metric-accuracy")
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(KitDamagedError) as info:
         resolve(SENTIMENT)
     message = str(info.value)
     assert "size 100 bytes, expected 4096" in message and f"{REPAIR} --force sentiment" in message
-    assert kit_build.main(["verify", "--quick"], parts=FAKE_PARTS) == 1
+    assert kit_cli.main(["verify", "--quick"], parts=FAKE_PARTS) == 1
     assert f"{REPAIR} --force sentiment" in capsys.readouterr().out
-    assert kit_build.main(["build", "--force", "sentiment"], parts=FAKE_PARTS) == 0  # the command named
-    assert resolve(SENTIMENT, quiet=True) == str(component_dir("sentiment"))
+    assert kit_cli.main(["build", "--force", "sentiment"], parts=FAKE_PARTS) == 0  # the command named
+    assert resolve(SENTIMENT, quiet=True) == str(part_dir("sentiment"))
     assert kit_build.verify(parts=FAKE_PARTS) == []
     assert snapshot("encoder", "metric-accuracy") == others, "a healthy part was touched"
 
 
 def test_flipped_byte_is_caught_by_verify_and_repaired(kit, offline, tmp_path):
-    weights = component_dir("sentiment") / "model.safetensors"
+    weights = part_dir("sentiment") / "model.safetensors"
     data = bytearray(weights.read_bytes())
     data[1000] ^= 0xFF
     weights.write_bytes(bytes(data))
     # resolve compares sizes only (it runs in every notebook); the digest check is verify's job.
-    assert resolve(SENTIMENT, quiet=True) == str(component_dir("sentiment"))
+    assert resolve(SENTIMENT, quiet=True) == str(part_dir("sentiment"))
     assert kit_build.verify(deep=False, parts=FAKE_PARTS) == []
     problems = kit_build.verify(parts=FAKE_PARTS)
     assert len(problems) == 1 and "SHA-256 differs" in problems[0] and f"{REPAIR} --force sentiment" in problems[0]
@@ -204,14 +205,14 @@ def test_damaged_manifest_is_reported_explained_and_rewritten(kit, tmp_path, cap
     parts = snapshot(*FAKE_PARTS)
     problems = kit_build.verify(parts=FAKE_PARTS)
     assert len(problems) == 1 and "manifest.json" in problems[0] and REPAIR in problems[0]
-    assert kit_build.main(["verify"], parts=FAKE_PARTS) == 1
+    assert kit_cli.main(["verify"], parts=FAKE_PARTS) == 1
     assert "kit OK" not in capsys.readouterr().out
     with pytest.raises(kit_build.KitDamagedError, match=REPAIR):
         kit_build.info()
-    assert kit_build.main(["info"], parts=FAKE_PARTS) == 1  # a message, not a traceback
+    assert kit_cli.main(["info"], parts=FAKE_PARTS) == 1  # a message, not a traceback
     err = capsys.readouterr().err
     assert "manifest.json" in err and REPAIR in err and "Traceback" not in err
-    assert kit_build.main(["build"], parts=FAKE_PARTS) == 0
+    assert kit_cli.main(["build"], parts=FAKE_PARTS) == 0
     assert builds(tmp_path / "builds.log") == [], "rewriting the manifest rebuilt a part"
     assert snapshot(*FAKE_PARTS) == parts
     assert kit_build.verify(parts=FAKE_PARTS) == [] and set(kit_build.info()["parts"]) == set(FAKE_PARTS)
@@ -230,17 +231,17 @@ DAMAGED_RECORDS = {
 
 @pytest.mark.parametrize("damage", DAMAGED_RECORDS)
 def test_damaged_record_is_reported_refused_and_rebuilt(kit, offline, tmp_path, damage):
-    (component_dir("sentiment") / manifest.RECORD).write_text(DAMAGED_RECORDS[damage])
+    (part_dir("sentiment") / manifest.RECORD).write_text(DAMAGED_RECORDS[damage])
     others = snapshot("encoder", "metric-accuracy")
     problems = kit_build.verify(parts=FAKE_PARTS)
     assert problems and all("component.json" in p and f"{REPAIR} --force sentiment" in p for p in problems)
     with pytest.raises(KitDamagedError, match=f"{REPAIR} --force sentiment"):
         resolve(SENTIMENT)
-    assert kit_build.main(["build"], parts=FAKE_PARTS) == 0  # used to crash with KeyError
+    assert kit_cli.main(["build"], parts=FAKE_PARTS) == 0  # used to crash with KeyError
     assert [part for _, part in builds(tmp_path / "builds.log")] == ["sentiment"]
     assert kit_build.verify(parts=FAKE_PARTS) == []
     assert snapshot("encoder", "metric-accuracy") == others
-    assert resolve(SENTIMENT, quiet=True) == str(component_dir("sentiment"))
+    assert resolve(SENTIMENT, quiet=True) == str(part_dir("sentiment"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,8 +289,8 @@ def test_prune_touches_only_older_kits_and_asks_first(kit, capsys):
     assert kit_build.older_versions() == [home / "v3", home / "v4"]
 
     # build recommends prune, naming only the older kits
-    assert kit_build.main(["build"], parts=FAKE_PARTS) == 0
-    hint = [line for line in capsys.readouterr().out.splitlines() if "helpers.kit prune" in line]
+    assert kit_cli.main(["build"], parts=FAKE_PARTS) == 0
+    hint = [line for line in capsys.readouterr().out.splitlines() if "instructor_tools.kit prune" in line]
     assert len(hint) == 1 and "v3, v4" in hint[0] and "videos" not in hint[0]
 
     # no terminal and no --yes: nothing deleted, and the way to do it is named
@@ -350,8 +351,8 @@ def test_killed_build_leaves_nothing_half_done_and_a_rerun_finishes(tmp_path, mo
     order = list(FAKE_PARTS)
     done, rest = order[: order.index(killed_at)], order[order.index(killed_at):]
     for part in done:
-        assert manifest.check(component_dir(part)) == [], f"{part} was built before the kill and is damaged"
-    assert manifest.read_record(component_dir(killed_at)) is None, "a half-built part looks complete"
+        assert manifest.check(part_dir(part)) == [], f"{part} was built before the kill and is damaged"
+    assert manifest.read_record(part_dir(killed_at)) is None, "a half-built part looks complete"
     assert not (kit_root() / kit_build.MANIFEST).exists()
     leftovers = kit_build.stale_staging()
     if sig == signal.SIGKILL:  # nothing can clean up after SIGKILL: verify says what is left and what to run
@@ -365,7 +366,7 @@ def test_killed_build_leaves_nothing_half_done_and_a_rerun_finishes(tmp_path, mo
     kept = snapshot(*done)
 
     monkeypatch.delenv("FAULT_HANG_PART", raising=False)
-    assert kit_build.main(["build"], parts=FAKE_PARTS) == 0
+    assert kit_cli.main(["build"], parts=FAKE_PARTS) == 0
     out = capsys.readouterr().out
     if sig == signal.SIGKILL:
         assert "left by an interrupted build" in out
@@ -426,7 +427,7 @@ def test_second_user_reads_a_shared_kit(monkeypatch):
         assert _modes(kit_root()) == {("dir", "0755"), ("file", "0644")}
         assert (home / kit_build.LOCK).stat().st_mode & 0o777 == 0o644
 
-        weights = component_dir("sentiment") / "model.safetensors"
+        weights = part_dir("sentiment") / "model.safetensors"
         if os.geteuid() != 0:
             pytest.skip("modes checked; reading as another user needs root to switch users")
         try:
@@ -692,7 +693,7 @@ def test_interrupted_hf_download_loses_to_the_kit(kit, fresh_mode, tmp_path, mon
     for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE", "HF_MODULES_CACHE"):
         monkeypatch.delenv(name, raising=False)
     repo = _hub_repo(hf, SENTIMENT, {"config.json": b"{}"}, incomplete=True)  # the download stopped after config.json
-    assert resolve(SENTIMENT) == str(component_dir("sentiment"))
+    assert resolve(SENTIMENT) == str(part_dir("sentiment"))
     assert "offline kit" in capsys.readouterr().out
     # weights without a tokenizer file, or with an unfinished blob, still lose
     _hub_repo(hf, SENTIMENT, {"model.safetensors": b"w"})
@@ -883,7 +884,7 @@ print(json.dumps(results))
 def test_metric_counts_as_cached_exactly_when_evaluate_loads_it_offline(tmp_path):
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_MODULES_CACHE": str(tmp_path / "modules"),
            "HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-    source = REPO / "helpers" / "kit" / "metric_modules" / "accuracy.py"
+    source = REPO / "instructor_tools" / "kit" / "metric_modules" / "accuracy.py"
     run = _run([sys.executable, "-c", METRIC_PROBE, str(tmp_path / "modules"), str(source)], env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {
@@ -991,7 +992,7 @@ def test_a_part_folder_that_is_a_link_is_rebuilt_in_place_without_touching_its_t
     monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
     kit_build.build(parts=FAKE_PARTS)
     outside = _private_outside(tmp_path)
-    part = component_dir("sentiment")
+    part = part_dir("sentiment")
     shutil.rmtree(part)
     part.symlink_to(outside, target_is_directory=True)
     assert any("symbolic link" in p for p in kit_build.verify(parts=FAKE_PARTS))
@@ -1006,7 +1007,7 @@ def test_a_linked_file_inside_a_part_is_a_problem_and_its_target_keeps_its_mode(
     monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
     kit_build.build(parts=FAKE_PARTS)
     outside = _private_outside(tmp_path)
-    weights = component_dir("encoder") / "model.safetensors"
+    weights = part_dir("encoder") / "model.safetensors"
     weights.unlink()
     weights.symlink_to(outside / "secret.txt")
     assert any("symbolic link" in p for p in kit_build.verify(parts=FAKE_PARTS))
@@ -1020,7 +1021,7 @@ def test_a_linked_kit_folder_stops_the_build_with_one_line(tmp_path, monkeypatch
     outside = _private_outside(tmp_path)
     (tmp_path / "kit").mkdir()
     (tmp_path / "kit" / f"v{RECIPE_VERSION}").symlink_to(outside, target_is_directory=True)
-    assert kit_build.main(["build"], parts=FAKE_PARTS) == 2
+    assert kit_cli.main(["build"], parts=FAKE_PARTS) == 2
     assert "symbolic link" in capsys.readouterr().err
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
     assert stat.S_IMODE(outside.stat().st_mode) == 0o700

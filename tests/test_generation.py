@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.generation import check_max_new_tokens, check_messages, check_prompt
-from helpers.kit import causal_lm
+from instructor_tools.kit import causal_lm
 
 SENTENCES = [
     "a gorgeous , witty , seductive movie .",

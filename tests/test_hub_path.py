@@ -1,7 +1,7 @@
 """The online path, proven without the Internet: every notebook runs on the real Hub ids.
 
 Architecture-faithful tiny repos (``tests/hub/fixtures.py``) are served under the Hub ids by a real
-Hub server (PyPI ``olah``, ``helpers.hubserver``) on loopback. ``python -m helpers.classroom prefetch``
+Hub server (PyPI ``olah``, ``instructor_tools.hubserver``) on loopback. ``python -m instructor_tools.classroom prefetch``
 downloads every id through it, exactly as an instructor does before class; the server is stopped;
 ``pack`` and ``unpack`` carry the cache into a fresh Hugging Face home, as onto a learner's machine.
 Then each notebook runs top to bottom with ``HF_HUB_OFFLINE=1`` and an EMPTY kit home, so every

@@ -2,9 +2,9 @@
 
 import pytest
 
-from helpers.kit import build as kit_build
-from helpers.kit.parts import LABELS
-from helpers.kit.paths import component_dir
+from instructor_tools.kit import build as kit_build
+from instructor_tools.kit.parts import LABELS
+from helpers.offline_kit import part_dir
 
 pytestmark = pytest.mark.needs_kit
 
@@ -27,12 +27,12 @@ def test_classifier_is_good_enough(kit):
     from datasets import load_dataset
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from helpers.kit.evaluation import classifier_accuracy
+    from instructor_tools.kit.evaluation import classifier_accuracy
 
     facts = kit["parts"]["sentiment"]["facts"]
-    folder = str(component_dir("sentiment"))
+    folder = str(part_dir("sentiment"))
     model = AutoModelForSequenceClassification.from_pretrained(folder)
-    test = load_dataset(str(component_dir("rotten_tomatoes")), split="test")
+    test = load_dataset(str(part_dir("rotten_tomatoes")), split="test")
     accuracy = classifier_accuracy(model, AutoTokenizer.from_pretrained(folder), test["text"], test["label"],
                                    max_length=facts["recipe"]["max_length"], batch_size=64)
     assert len(test) == 853 and accuracy >= 0.80, accuracy
@@ -44,9 +44,9 @@ def test_classifier_still_reads_long_reviews(kit):
     accuracy on 300 IMDB reviews (not what the builder wrote down) and keep a floor under it."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from helpers.kit.evaluation import ood_accuracy
+    from instructor_tools.kit.evaluation import ood_accuracy
 
-    folder = str(component_dir("sentiment"))
+    folder = str(part_dir("sentiment"))
     model = AutoModelForSequenceClassification.from_pretrained(folder)
     accuracy = ood_accuracy(model, AutoTokenizer.from_pretrained(folder))
     assert accuracy >= 0.75, accuracy
@@ -57,7 +57,7 @@ def test_classifier_still_reads_long_reviews(kit):
 def test_dataset_has_hub_splits_and_labels(kit):
     from datasets import load_dataset
 
-    data = load_dataset(str(component_dir("rotten_tomatoes")))
+    data = load_dataset(str(part_dir("rotten_tomatoes")))
     assert set(data) == {"train", "validation", "test"}
     assert sum(len(split) for split in data.values()) == 8530
     assert data["train"].features["label"].names == ["neg", "pos"]
@@ -69,8 +69,8 @@ def test_dataset_has_hub_splits_and_labels(kit):
 def test_local_metrics_compute_the_textbook_values(kit):
     import evaluate
 
-    accuracy = evaluate.load(str(component_dir("metric-accuracy")))
-    f1 = evaluate.load(str(component_dir("metric-f1")))
+    accuracy = evaluate.load(str(part_dir("metric-accuracy")))
+    f1 = evaluate.load(str(part_dir("metric-f1")))
     preds, refs = [0, 1, 1, 1], [0, 1, 0, 0]
     assert accuracy.compute(predictions=preds, references=refs) == {"accuracy": 0.5}
     assert accuracy.compute(predictions=preds, references=refs, normalize=False) == {"accuracy": 2.0}
@@ -88,7 +88,7 @@ def test_local_metrics_compute_the_textbook_values(kit):
 def test_classifier_labels_and_a_clear_case(kit):
     from transformers import pipeline
 
-    classifier = pipeline("sentiment-analysis", model=str(component_dir("sentiment")))
+    classifier = pipeline("sentiment-analysis", model=str(part_dir("sentiment")))
     assert list(classifier.model.config.id2label.values()) == list(LABELS)
     good, bad = classifier(["A wonderful, moving film.", "A dull, tedious mess."])
     assert good["label"] == "POSITIVE" and bad["label"] == "NEGATIVE"
@@ -98,9 +98,9 @@ def test_kit_whisper_transcribes_the_kit_speech_set(kit):
     """The kit's speech quality bar (notebook 01 teaches the steps; the bar lives here, not in the lesson)."""
     from transformers import pipeline
 
-    from helpers.kit.evaluation import kit_speech, word_error_rate
+    from instructor_tools.kit.evaluation import kit_speech, word_error_rate
 
-    asr = pipeline("automatic-speech-recognition", model=str(component_dir("whisper")))
+    asr = pipeline("automatic-speech-recognition", model=str(part_dir("whisper")))
     clips, references = kit_speech(asr.feature_extractor.sampling_rate)
     heard = [asr(clip)["text"] for clip in clips]
     score = word_error_rate(heard, references)

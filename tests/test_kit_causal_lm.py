@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.kit import build as kit_build
-from helpers.kit import causal_lm
-from helpers.kit.paths import component_dir
+from instructor_tools.kit import build as kit_build
+from instructor_tools.kit import causal_lm
+from helpers.offline_kit import part_dir
 
 pytestmark = pytest.mark.needs_kit
 PART = "causal-lm"
@@ -24,7 +24,7 @@ def facts():
 def lm():
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = str(component_dir(PART))
+    folder = str(part_dir(PART))
     return AutoTokenizer.from_pretrained(folder), AutoModelForCausalLM.from_pretrained(folder).eval()
 
 
@@ -47,8 +47,8 @@ def test_the_recorded_perplexities_are_what_the_saved_files_give(facts, lm):
     from datasets import load_dataset
 
     tokenizer, model = lm
-    held_out = load_dataset(str(component_dir("rotten_tomatoes")), split="validation")["text"]
-    train = load_dataset(str(component_dir("rotten_tomatoes")), split="train")["text"]
+    held_out = load_dataset(str(part_dir("rotten_tomatoes")), split="validation")["text"]
+    train = load_dataset(str(part_dir("rotten_tomatoes")), split="train")["text"]
     rows = causal_lm.held_out_tokens(tokenizer, list(held_out))
     ppl, tokens = causal_lm.model_perplexity(model, rows, tokenizer.pad_token_id)
     assert tokens == facts["held_out_tokens"]

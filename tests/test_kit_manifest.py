@@ -1,8 +1,9 @@
 import pytest
 
-from helpers.kit import build as kit_build
-from helpers.kit import manifest
-from helpers.kit.paths import component_dir, kit_root
+from instructor_tools.kit import build as kit_build
+from instructor_tools.kit import cli as kit_cli
+from instructor_tools.kit import manifest
+from helpers.offline_kit import part_dir, kit_root
 
 
 def make_part(folder_name="part", content=b"weights"):
@@ -58,9 +59,9 @@ def test_interrupted_build_leaves_nothing_that_looks_complete(empty_kit, monkeyp
     monkeypatch.setattr(kit_build, "BUILDERS", {"encoder": crash})
     with pytest.raises(KeyboardInterrupt):
         kit_build.build()
-    assert manifest.read_record(component_dir("encoder")) is None
-    assert not component_dir("encoder").exists()
-    assert not list(component_dir("encoder").parent.glob(".tmp-*"))
+    assert manifest.read_record(part_dir("encoder")) is None
+    assert not part_dir("encoder").exists()
+    assert not list(part_dir("encoder").parent.glob(".tmp-*"))
     assert not (kit_root() / kit_build.MANIFEST).exists()
 
 
@@ -72,14 +73,14 @@ def test_second_build_skips_intact_parts(empty_kit, monkeypatch, capsys):
         (out / "f.txt").write_text("x")
         return {}
 
-    parts = {name: builder for name in kit_build.COMPONENT_DIRS}
+    parts = {name: builder for name in kit_build.PART_DIRS}
     monkeypatch.setattr(kit_build, "BUILDERS", parts)
     kit_build.build()
     assert len(calls) == len(parts)
     kit_build.build()
     assert len(calls) == len(parts), "an intact part was rebuilt"
     assert capsys.readouterr().out.count("up to date") == len(parts)
-    (component_dir("encoder") / "f.txt").write_text("y")  # damage one part
+    (part_dir("encoder") / "f.txt").write_text("y")  # damage one part
     assert any("--force encoder" in p for p in kit_build.verify())
     kit_build.build()
     assert len(calls) == len(parts) + 1
@@ -95,7 +96,7 @@ def test_verify_and_info_on_a_missing_kit(empty_kit):
     assert kit_build.verify() and all("not built" in p for p in kit_build.verify())
     with pytest.raises(FileNotFoundError, match="make kit"):
         kit_build.info()
-    assert kit_build.main(["verify"]) == 1
+    assert kit_cli.main(["verify"]) == 1
 
 
 def test_rebuilt_dataset_is_not_served_from_a_stale_cache(empty_kit, monkeypatch):
@@ -111,7 +112,7 @@ def test_rebuilt_dataset_is_not_served_from_a_stale_cache(empty_kit, monkeypatch
     monkeypatch.setattr(kit_build, "BUILDERS", {"rotten_tomatoes": builder})
     monkeypatch.setattr(kit_build, "write_manifest", dict)
     kit_build.build()
-    path = str(component_dir("rotten_tomatoes"))
+    path = str(part_dir("rotten_tomatoes"))
     assert load_dataset(path, split="train")["text"] == ["first build"]
     rows["text"] = ["second build"]
     kit_build.build(force=["rotten_tomatoes"])

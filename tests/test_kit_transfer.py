@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers.archive import ArchiveError
-from helpers.kit import build as kit_build
-from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, component_dir, kit_root
-from helpers.kit.transfer import export_kit, import_kit
+from instructor_tools.archive import ArchiveError
+from instructor_tools.kit import build as kit_build
+from instructor_tools.kit import cli as kit_cli
+from helpers.offline_kit import PART_DIRS, RECIPE_VERSION, part_dir, kit_root
+from instructor_tools.kit.transfer import export_kit, import_kit
 
 
 def fake_builder(out: Path, log) -> dict:
@@ -21,7 +22,7 @@ def fake_builder(out: Path, log) -> dict:
     return {"fake": True}
 
 
-FAKE = {name: fake_builder for name in COMPONENT_DIRS}  # every part, built in milliseconds
+FAKE = {name: fake_builder for name in PART_DIRS}  # every part, built in milliseconds
 
 
 @pytest.fixture
@@ -36,24 +37,24 @@ def exported(tmp_path, monkeypatch) -> Path:
 
 
 def test_export_then_import_gives_an_intact_kit(exported, capsys):
-    assert kit_build.main(["import", str(exported)]) == 0
+    assert kit_cli.main(["import", str(exported)]) == 0
     assert "verified and installed the kit" in capsys.readouterr().out
     installed = import_kit(exported)  # a second import replaces the first
     assert installed == kit_root()
     assert kit_build.verify(deep=True) == []
-    assert kit_build.info()["parts"].keys() == COMPONENT_DIRS.keys()
+    assert kit_build.info()["parts"].keys() == PART_DIRS.keys()
     assert not list(kit_root().parent.glob(".tmp-*"))
 
 
 def test_import_replaces_an_existing_kit_only_when_verified(exported, tmp_path):
     import_kit(exported)
-    (component_dir("encoder") / "weights.bin").write_bytes(b"damaged")
+    (part_dir("encoder") / "weights.bin").write_bytes(b"damaged")
     data = bytearray(exported.read_bytes())
     bad = tmp_path / "bad.tar"
     bad.write_bytes(bytes(data[: len(data) // 3]))
     with pytest.raises(ArchiveError, match="truncated or damaged"):
         import_kit(bad)
-    assert (component_dir("encoder") / "weights.bin").read_bytes() == b"damaged"  # untouched by the refusal
+    assert (part_dir("encoder") / "weights.bin").read_bytes() == b"damaged"  # untouched by the refusal
     import_kit(exported)
     assert kit_build.verify(deep=True) == []
 
@@ -72,7 +73,7 @@ def test_a_tampered_kit_is_refused_whole(exported, tmp_path):
 
 
 def test_a_kit_of_another_recipe_version_is_refused(exported, tmp_path, monkeypatch):
-    monkeypatch.setattr("helpers.kit.transfer.RECIPE_VERSION", "999")
+    monkeypatch.setattr("instructor_tools.kit.transfer.RECIPE_VERSION", "999")
     with pytest.raises(ArchiveError, match=f"recipe v{RECIPE_VERSION}.*needs v999"):
         import_kit(exported)
     assert not list(kit_root().parent.glob(".tmp-*"))
@@ -81,17 +82,17 @@ def test_a_kit_of_another_recipe_version_is_refused(exported, tmp_path, monkeypa
 def test_a_damaged_kit_is_not_exported(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
     kit_build.build(parts=FAKE)
-    (component_dir("speech") / "weights.bin").write_bytes(b"x")
+    (part_dir("speech") / "weights.bin").write_bytes(b"x")
     with pytest.raises(ArchiveError, match="not intact"):
         export_kit(tmp_path / "kit.tar")
-    assert kit_build.main(["export", str(tmp_path / "kit.tar")]) == 1
+    assert kit_cli.main(["export", str(tmp_path / "kit.tar")]) == 1
     assert "build --force speech" in capsys.readouterr().err
     assert not (tmp_path / "kit.tar").exists()
 
 
 def test_the_classroom_cache_and_the_kit_share_one_archive_format(exported):
-    from helpers import classroom
-    from helpers.kit import transfer
+    from instructor_tools import classroom
+    from instructor_tools.kit import transfer
 
     with tarfile.open(exported) as tar:
         assert tar.getmembers()[0].name == "quicktour-archive.json"
@@ -100,13 +101,13 @@ def test_the_classroom_cache_and_the_kit_share_one_archive_format(exported):
 
 
 def test_check_env_reports_the_kit_as_imported_missing_or_damaged(exported, capsys):
-    from helpers.envcheck import kit_state
+    from instructor_tools.envcheck import kit_state
 
     ok, message = kit_state()
     assert not ok and "missing" in message and "make kit" in message
     import_kit(exported)
     ok, message = kit_state()
     assert ok and "imported, intact" in message
-    (component_dir("whisper") / "weights.bin").write_bytes(b"short")
+    (part_dir("whisper") / "weights.bin").write_bytes(b"short")
     ok, message = kit_state()
     assert not ok and "damaged" in message and "build --force whisper" in message

@@ -65,17 +65,17 @@ def test_notebook_07_holds_with_a_language_model_trained_on_another_kind_of_cpu(
     import torch
     from safetensors.torch import load_file
 
-    from helpers.kit.paths import COMPONENT_DIRS, kit_root
+    from helpers.offline_kit import PART_DIRS, kit_root
 
     here = kit_root()
     other_home = tmp_path / "kit"
     other = other_home / here.name
     shutil.copytree(here, other, symlinks=True)
     env = {"QUICKTOUR_KIT_HOME": str(other_home), "ATEN_CPU_CAPABILITY": "default"}
-    build = subprocess.run([sys.executable, "-m", "helpers.kit", "build", "--force", "causal-lm"], cwd=ROOT,
+    build = subprocess.run([sys.executable, "-m", "instructor_tools.kit", "build", "--force", "causal-lm"], cwd=ROOT,
                            env={**os.environ, **env}, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    weights = [load_file(kit / COMPONENT_DIRS["causal-lm"] / "model.safetensors") for kit in (here, other)]
+    weights = [load_file(kit / PART_DIRS["causal-lm"] / "model.safetensors") for kit in (here, other)]
     changed = [name for name in weights[0] if not torch.equal(weights[0][name], weights[1][name])]
     assert changed, "ATEN_CPU_CAPABILITY=default trained the very same weights: this test would prove nothing"
     run = nbval(["notebooks/07_generation.ipynb", "notebooks/solutions/07_generation_solutions.ipynb"],

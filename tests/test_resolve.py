@@ -3,8 +3,8 @@ import pytest
 import helpers.resolver as resolve_module
 from helpers import resolve
 from helpers.catalog import CATALOG, known_names, lookup
-from helpers.kit import manifest
-from helpers.kit.paths import COMPONENT_DIRS, component_dir
+from instructor_tools.kit import manifest
+from helpers.offline_kit import PART_DIRS, part_dir
 from helpers.resolver import KitMissingError, UnknownCheckpointError
 
 SENTIMENT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
@@ -12,7 +12,7 @@ SENTIMENT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
 def fake_part(part: str, facts=None):
     """A built kit part with one small file, as the real build leaves it."""
-    final = component_dir(part)
+    final = part_dir(part)
     staging = manifest.staging_dir(final)
     (staging / "config.json").write_text("{}")
     manifest.commit(staging, final, facts or {})
@@ -130,7 +130,7 @@ def test_catalog_is_consistent():
     names = [n for e in CATALOG for n in (e.hub_id, *e.aliases)]
     assert len(names) == len(set(names)), "a name appears twice in the catalog"
     for entry in CATALOG:
-        assert entry.component in COMPONENT_DIRS
+        assert entry.part in PART_DIRS
         assert lookup(entry.hub_id) is entry
     assert lookup("rotten_tomatoes") is lookup("cornell-movie-review-data/rotten_tomatoes") is not None
     # the Hub ids the notebooks name, and no alias: an error message lists each checkpoint once
@@ -140,7 +140,7 @@ def test_catalog_is_consistent():
 
 
 def test_kit_lives_under_the_hf_home_unless_told_otherwise(monkeypatch, tmp_path):
-    from helpers.kit.paths import RECIPE_VERSION, hf_home, kit_root
+    from helpers.offline_kit import RECIPE_VERSION, hf_home, kit_root
 
     monkeypatch.delenv("QUICKTOUR_KIT_HOME", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))

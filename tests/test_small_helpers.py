@@ -2,7 +2,7 @@ import pytest
 
 from helpers import check
 from helpers.device import fix_seeds, local_gpu, mixed_precision, pick_device
-from helpers.envcheck import check_requirements
+from instructor_tools.envcheck import check_requirements
 from helpers.session import Session, setup, versions
 from helpers.timing import Timing, measure, measure_repeated, speedup, spread
 

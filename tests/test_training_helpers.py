@@ -58,7 +58,7 @@ def test_small_figures_stay_small(tmp_path):
 
 
 def test_imdb_sample_is_fixed_and_checked():
-    from helpers.kit.evaluation import imdb_sample
+    from instructor_tools.kit.evaluation import imdb_sample
 
     texts, labels = imdb_sample(20)
     assert (texts, labels) == imdb_sample(20) and len(texts) == 20 and set(labels) <= {0, 1}
@@ -107,8 +107,8 @@ def test_ood_accuracy_counts_against_the_labels():
     """Each answer is compared with its own review's label, though the reviews are read shortest first."""
     from transformers import AutoTokenizer
 
-    from helpers.kit.evaluation import classifier_accuracy, imdb_sample, ood_accuracy
-    from helpers.kit.sources import minilm_dir
+    from instructor_tools.kit.evaluation import classifier_accuracy, imdb_sample, ood_accuracy
+    from instructor_tools.kit.sources import minilm_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
     texts, labels = imdb_sample(40)
@@ -259,7 +259,7 @@ def test_bf16_units_names_what_torch_reports(monkeypatch):
 def test_the_kit_trains_the_cpu_profile_in_float32_everywhere():
     from dataclasses import replace
 
-    from helpers.kit.parts import KIT_PROFILE
+    from instructor_tools.kit.parts import KIT_PROFILE
     from helpers.profiles import training_precision
 
     assert KIT_PROFILE == replace(CPU_FAST, cpu_bf16=False)

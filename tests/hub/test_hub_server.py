@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import hubserver as hub_server
+from instructor_tools import hubserver as hub_server
 from tests.hub.fixtures import (
     DATASET_IDS,
     MODEL_IDS,
@@ -31,7 +31,7 @@ from tests.hub.fixtures import (
     git,
     repo_dir,
 )
-from helpers.hubserver import HubServer, HubServerError, client_env, olah_installed
+from instructor_tools.hubserver import HubServer, HubServerError, client_env, olah_installed
 
 needs_olah = pytest.mark.skipif(
     not olah_installed(),

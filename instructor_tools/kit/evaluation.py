@@ -10,9 +10,13 @@ floor under it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from helpers.kit import sources
+from helpers.audio import decode
+from helpers.offline_kit import part_dir
+from instructor_tools.kit import sources
+from instructor_tools.kit.speech_set import CONFIG, SPLIT
 
 IMDB_SAMPLE = 300
 IMDB_SEED = 0
@@ -73,18 +77,12 @@ def kit_speech(rate: int = 16_000) -> tuple[list[Any], list[str]]:
     """The kit's speech set decoded at ``rate`` Hz: the clips (NumPy arrays) and their reference transcripts."""
     from datasets import Audio, load_dataset
 
-    from helpers.audio import decode
-    from helpers.kit.paths import component_dir
-    from helpers.kit.speech_set import CONFIG, SPLIT
-
-    speech = load_dataset(str(component_dir("speech")), CONFIG, split=SPLIT).cast_column("audio", Audio(decode=False))
+    speech = load_dataset(str(part_dir("speech")), CONFIG, split=SPLIT).cast_column("audio", Audio(decode=False))
     return [decode(row["audio"], rate)["array"] for row in speech], list(speech["text"])
 
 
 def normalize_transcript(text: str) -> str:
     """Lower case, punctuation to spaces, single spaces: what word error rates here are computed on."""
-    import re
-
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
 
 
@@ -92,9 +90,7 @@ def word_error_rate(predictions: list[str], references: list[str]) -> float:
     """Corpus word error rate of ``predictions`` against ``references``, both normalized, with the kit's wer module."""
     import evaluate
 
-    from helpers.kit.paths import component_dir
-
-    wer = evaluate.load(str(component_dir("metric-wer")))
+    wer = evaluate.load(str(part_dir("metric-wer")))
     return float(
         wer.compute(
             predictions=[normalize_transcript(p) for p in predictions],

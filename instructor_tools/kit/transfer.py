@@ -1,7 +1,7 @@
-"""The offline kit on a USB stick: ``python -m helpers.kit export kit.tar`` / ``import kit.tar``.
+"""The offline kit on a USB stick: ``python -m instructor_tools.kit export kit.tar`` / ``import kit.tar``.
 
 An instructor builds the kit once and hands it out. It travels in the same verified archive format as
-the classroom's prefetched Hub cache (``helpers.archive``, used by ``helpers.classroom``): every file
+the classroom's prefetched Hub cache (``instructor_tools.archive``, used by ``instructor_tools.classroom``): every file
 listed with its SHA-256, everything checked in a staging folder before anything is put in place.
 ``import`` then checks the parts' own records too, and refuses a kit of another recipe version.
 """
@@ -14,9 +14,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from helpers.archive import ArchiveError, extract_verified, pack
-from helpers.kit import manifest
-from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, kit_home, kit_root
+from helpers.offline_kit import PART_DIRS, RECIPE_VERSION, kit_home, kit_root
+from instructor_tools.archive import ArchiveError, extract_verified, pack
+from instructor_tools.kit import manifest
+from instructor_tools.kit.build import STAGING_PREFIXES, build_lock, verify
 
 ARCHIVE_KIND = "offline-kit"
 MANIFEST = "manifest.json"
@@ -25,8 +26,6 @@ IMPORTED = "imported.json"  # written into a kit installed by import_kit (make c
 
 def _skip(rel: str) -> bool:
     """Locks, staging folders and temporary files of interrupted builds stay behind."""
-    from helpers.kit.build import STAGING_PREFIXES
-
     return any(p.startswith(STAGING_PREFIXES) or p.endswith((".lock", ".tmp")) for p in rel.split("/"))
 
 
@@ -35,8 +34,6 @@ def export_kit(output: Path) -> dict[str, Any]:
 
     Refuses a kit that ``verify`` would not pass: a damaged kit is not handed out.
     """
-    from helpers.kit.build import verify
-
     root = kit_root()
     problems = verify(deep=True)
     if problems:
@@ -51,8 +48,6 @@ def import_kit(archive: Path) -> Path:
     Nothing is put in place unless every file matches the archive's SHA-256s, every part matches its
     own record, and the recipe version is this checkout's. An existing kit is replaced only then.
     """
-    from helpers.kit.build import build_lock
-
     home = kit_home()
     home.mkdir(parents=True, exist_ok=True)
     with build_lock(wait=False):  # never under a running build (BlockingIOError names it)
@@ -67,7 +62,7 @@ def _install(archive: Path, home: Path) -> Path:
         if version != RECIPE_VERSION:
             raise ArchiveError(f"{archive} holds a kit of recipe v{version}; this checkout needs v{RECIPE_VERSION}: "
                                "export it from a checkout of the same version, or build with `make kit`")
-        problems = [p for part in COMPONENT_DIRS for p in manifest.check(staging / COMPONENT_DIRS[part], deep=False)]
+        problems = [p for part in PART_DIRS for p in manifest.check(staging / PART_DIRS[part], deep=False)]
         if problems or not (staging / MANIFEST).is_file():
             raise ArchiveError(f"{archive} is not a complete kit: " + "; ".join(problems[:3] or ["no manifest.json"]))
         manifest.apply_modes(staging, manifest.share_modes(home))  # as a build would leave them

@@ -1,4 +1,4 @@
-"""``python -m helpers.envcheck``: one [OK]/[FAIL] line per required package, then the offline kit's state.
+"""``python -m instructor_tools.envcheck``: one [OK]/[FAIL] line per required package, then the offline kit's state.
 
 Reads requirements.txt at the repository root, so a learner can diagnose an install in one
 step (``make check-env``). The kit is reported as built, imported, missing or damaged, with the
@@ -41,13 +41,13 @@ def check_requirements(lines: list[str]) -> list[tuple[bool, str]]:
 
 def kit_state() -> tuple[bool, str]:
     """(ok, message) for the offline kit of this checkout's recipe version."""
-    from helpers.kit.build import verify
-    from helpers.kit.paths import RECIPE_VERSION, kit_root
-    from helpers.kit.transfer import IMPORTED
+    from instructor_tools.kit.build import verify
+    from helpers.offline_kit import RECIPE_VERSION, kit_root
+    from instructor_tools.kit.transfer import IMPORTED
 
     root = kit_root()
     if not root.exists():
-        return False, f"offline kit v{RECIPE_VERSION}: missing at {root}; build it with `make kit` (or import one: python -m helpers.kit import kit.tar)"
+        return False, f"offline kit v{RECIPE_VERSION}: missing at {root}; build it with `make kit` (or import one: python -m instructor_tools.kit import kit.tar)"
     problems = verify(deep=False)
     if problems:
         return False, f"offline kit v{RECIPE_VERSION}: damaged ({len(problems)} problem(s)); the first: {problems[0]}"

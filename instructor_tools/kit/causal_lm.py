@@ -12,7 +12,7 @@ on one CPU thread, from the rotten_tomatoes sentences it already has:
 - its held-out perplexity (validation split), next to that of an add-one smoothed unigram model of the
   train tokens, scored on the same tokens. ``tests/test_kit_causal_lm.py`` holds the bar.
 
-Used by ``helpers.kit.parts.build_causal_lm``; everything heavy is imported inside the functions.
+Used by ``instructor_tools.kit.parts.build_causal_lm``; everything heavy is imported inside the functions.
 """
 
 from __future__ import annotations

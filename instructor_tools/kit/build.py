@@ -1,4 +1,4 @@
-"""Build, verify and describe the offline kit (``python -m helpers.kit build|verify|info|prune``).
+"""Build, verify and describe the offline kit (``python -m instructor_tools.kit build|verify|info|prune``).
 
 ``build`` skips every part that is already complete and intact, so a second run takes
 seconds; ``--force`` rebuilds. The kit's ``manifest.json`` is written last, from the parts'
@@ -29,21 +29,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from helpers.kit import manifest
-from helpers.kit.parts import BUILDERS
-from helpers.kit.paths import COMPONENT_DIRS, RECIPE_VERSION, component_dir, kit_home, kit_root
+from helpers.mode import current_mode
+from helpers.offline_kit import PART_DIRS, RECIPE_VERSION, KitDamagedError, kit_home, kit_root, part_dir
+from instructor_tools.kit import manifest
+from instructor_tools.kit.parts import BUILDERS
 
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
 STAGING_PREFIXES = (".tmp-", ".trainer-", ".old-")
 KIT_NAME = re.compile(r"v(\d+)")
-REPAIR = "python -m helpers.kit build"
+REPAIR = "python -m instructor_tools.kit build"
 
 Builder = Callable[[Path, Callable[[str], None]], dict[str, Any]]
-
-
-class KitDamagedError(ValueError):
-    """``manifest.json`` exists but cannot be used (empty, truncated, wrong shape)."""
 
 
 def _log(part: str) -> Any:
@@ -53,12 +50,12 @@ def _log(part: str) -> Any:
     return log
 
 
-def _parts_table(parts: Mapping[str, Builder] | None) -> Mapping[str, Builder]:
+def parts_table(parts: Mapping[str, Builder] | None) -> Mapping[str, Builder]:
     """The parts to build: ``parts`` (tests pass a small fake table) or the real ``BUILDERS``."""
     table = BUILDERS if parts is None else parts
-    unknown = [name for name in table if name not in COMPONENT_DIRS]
+    unknown = [name for name in table if name not in PART_DIRS]
     if unknown:
-        raise ValueError(f"kit part(s) {unknown} have no folder in COMPONENT_DIRS; known: {', '.join(COMPONENT_DIRS)}")
+        raise ValueError(f"kit part(s) {unknown} have no folder in PART_DIRS; known: {', '.join(PART_DIRS)}")
     return table
 
 
@@ -138,7 +135,7 @@ def running_build() -> str | None:
 
 def _staging_parents() -> list[Path]:
     root = kit_root()
-    return [root] + sorted({(root / rel).parent for rel in COMPONENT_DIRS.values()})
+    return [root] + sorted({(root / rel).parent for rel in PART_DIRS.values()})
 
 
 def stale_staging() -> list[Path]:
@@ -159,7 +156,7 @@ def stale_staging() -> list[Path]:
     return sorted(found)
 
 
-def _size(path: Path) -> int:
+def folder_size(path: Path) -> int:
     if path.is_symlink() or path.is_file():
         return path.lstat().st_size
     total = 0
@@ -170,7 +167,7 @@ def _size(path: Path) -> int:
     return total
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
@@ -189,12 +186,12 @@ def remove_stale_staging(log: Callable[[str], None] = print) -> list[Path]:
                 path.rename(final)
                 log(f"[kit] restored {final} from an interrupted build's copy")
                 continue
-        size = _size(path)
+        size = folder_size(path)
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-        log(f"[kit] removed {path} ({_human(size)}), left by an interrupted build")
+        log(f"[kit] removed {path} ({human_size(size)}), left by an interrupted build")
         removed.append(path)
     return removed
 
@@ -227,13 +224,11 @@ def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None)
     ``force`` names parts to rebuild even when intact ("all" for every part). ``parts`` is the
     table of builders (name -> builder), the real one by default; tests pass small fake parts.
     """
-    table = _parts_table(parts)
+    table = parts_table(parts)
     force = set(force)
     unknown = force - set(table) - {"all"}
     if unknown:
         raise ValueError(f"unknown kit part(s) {sorted(unknown)}; known: {', '.join(table)}")
-    from helpers.mode import current_mode
-
     current_mode()  # settle HF_HUB_OFFLINE before datasets/transformers are imported
     root = kit_root()
     with build_lock(), _terminate_as_exit():
@@ -249,7 +244,7 @@ def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None)
         print(f"[kit] building the offline kit (recipe v{RECIPE_VERSION}) in {root}", flush=True)
         remove_stale_staging()
         for number, (part, builder) in enumerate(table.items(), start=1):
-            final = component_dir(part)
+            final = part_dir(part)
             log = _log(f"{number}/{len(table)} {part}")
             problems = manifest.check(final)
             if part not in force and "all" not in force and not problems:
@@ -268,7 +263,7 @@ def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
                 shutil.rmtree(staging.parent / f".trainer-{staging.name}", ignore_errors=True)
-            if COMPONENT_DIRS[part].startswith("datasets/"):
+            if PART_DIRS[part].startswith("datasets/"):
                 forget_datasets_cache(final.name)
             log(f"done in {time.monotonic() - start:.1f} s")
         return write_manifest(table)
@@ -292,14 +287,14 @@ def forget_datasets_cache(folder_name: str) -> None:
 def write_manifest(parts: Iterable[str] | None = None) -> dict[str, Any]:
     """Gather the parts' records into ``manifest.json`` at the kit root (the real parts by default)."""
     root = kit_root()
-    names = list(COMPONENT_DIRS if parts is None else parts)
+    names = list(PART_DIRS if parts is None else parts)
     found = {}
     for part in names:
-        record = manifest.read_record(component_dir(part))
+        record = manifest.read_record(part_dir(part))
         if record is None:
             raise RuntimeError(f"kit part {part!r} is missing after the build")
         size = sum(meta["size"] for meta in record["files"].values())
-        found[part] = {"path": COMPONENT_DIRS[part], "bytes": size, "facts": record["facts"]}
+        found[part] = {"path": PART_DIRS[part], "bytes": size, "facts": record["facts"]}
     data = {
         "recipe_version": RECIPE_VERSION,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -366,7 +361,7 @@ def verify(deep: bool = True, parts: Iterable[str] | None = None) -> list[str]:
     Checks each part's files against its record (sizes; SHA-256 too when ``deep``), their read
     permissions, the manifest, and leftovers of interrupted builds.
     """
-    names = list(COMPONENT_DIRS if parts is None else parts)
+    names = list(PART_DIRS if parts is None else parts)
     problems = []
     running = running_build()
     if running:
@@ -374,7 +369,7 @@ def verify(deep: bool = True, parts: Iterable[str] | None = None) -> list[str]:
     modes = manifest.share_modes(kit_home())
     records = {}
     for part in names:
-        folder = component_dir(part)
+        folder = part_dir(part)
         part_problems = manifest.check(folder, deep=deep)
         for problem in part_problems:
             problems.append(f"{problem} -> rebuild with: {REPAIR} --force {part}")
@@ -386,7 +381,7 @@ def verify(deep: bool = True, parts: Iterable[str] | None = None) -> list[str]:
     if not running:
         for path in stale_staging():
             problems.append(
-                f"{path}: left by an interrupted build ({_human(_size(path))}) -> remove it with: {REPAIR}"
+                f"{path}: left by an interrupted build ({human_size(folder_size(path))}) -> remove it with: {REPAIR}"
             )
     problems += _manifest_problems(names, records, all_parts_built=len(records) == len(names))
     return problems
@@ -423,7 +418,7 @@ def format_info(data: dict[str, Any]) -> str:
     """A short human summary of the manifest."""
     total = sum(meta["bytes"] for meta in data["parts"].values())
     lines = [f"offline kit v{data['recipe_version']} at {kit_root()} (written {data['written']}; {total / 1e6:.0f} MB)"]
-    order = [part for part in COMPONENT_DIRS if part in data["parts"]]
+    order = [part for part in PART_DIRS if part in data["parts"]]
     for part in order + sorted(set(data["parts"]) - set(order)):
         meta = data["parts"][part]
         facts = meta["facts"]
@@ -511,101 +506,3 @@ def prune(yes: bool = False, confirm: Callable[[list[Path]], bool] | None = None
                 shutil.rmtree(folder)
                 removed.append(folder)
     return removed
-
-
-def _ask_on_tty(folders: list[Path]) -> bool:
-    answer = input(f"delete {'this folder' if len(folders) == 1 else f'these {len(folders)} folders'}? [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
-
-
-def main(argv: list[str] | None = None, parts: Mapping[str, Builder] | None = None) -> int:
-    """Command line: build [--force PART|all ...] | verify [--quick] | info [--json] | prune [--yes] | export | import."""
-    import argparse
-
-    table = _parts_table(parts)
-    parser = argparse.ArgumentParser(prog="python -m helpers.kit", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build what is missing or damaged")
-    b.add_argument("--force", nargs="+", default=[], metavar="PART", help=f"rebuild: all or {', '.join(table)}")
-    v = sub.add_parser("verify", help="check every file against its recorded size and SHA-256")
-    v.add_argument("--quick", action="store_true", help="sizes only, no hashing")
-    i = sub.add_parser("info", help="show the manifest")
-    i.add_argument("--json", action="store_true")
-    p = sub.add_parser("prune", help="delete kits of older recipe versions (asks first)")
-    p.add_argument("--yes", action="store_true", help="delete without asking")
-    e = sub.add_parser("export", help="write the kit into one verified archive (for a USB stick)")
-    e.add_argument("archive", type=Path)
-    m = sub.add_parser("import", help="verify an exported kit archive whole, then install it")
-    m.add_argument("archive", type=Path)
-    args = parser.parse_args(argv)
-
-    if args.command in ("export", "import"):
-        from helpers.archive import ArchiveError
-        from helpers.kit.transfer import export_kit, import_kit
-
-        try:
-            if args.command == "export":
-                contents = export_kit(args.archive)
-                size = sum(meta["size"] for meta in contents["files"].values())
-                print(f"[kit] exported {len(contents['files'])} files ({_human(size)}) to {args.archive}; "
-                      f"on each machine: python -m helpers.kit import {args.archive.name}")
-            else:
-                print(f"[kit] verified and installed the kit at {import_kit(args.archive)}")
-        except (ArchiveError, FileNotFoundError, KitDamagedError, BlockingIOError) as exc:
-            print(f"error: {exc.strerror if isinstance(exc, BlockingIOError) else exc}", file=sys.stderr)
-            return 1
-        return 0
-
-    if args.command == "build":
-        start = time.monotonic()
-        try:
-            data = build(args.force, parts=parts)
-        except ValueError as exc:  # an unknown part, a linked kit folder: one line, not a traceback
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        print(format_info(data))
-        print(f"[kit] ready in {time.monotonic() - start:.1f} s")
-        old = older_versions()
-        if old:
-            size = _human(sum(_size(p) for p in old))
-            print(f"[kit] older kit versions take {size}: {', '.join(p.name for p in old)} "
-                  "(remove them with: python -m helpers.kit prune)")
-        return 0
-    if args.command == "prune":
-        return _prune_command(args.yes)
-    if args.command == "verify":
-        problems = verify(deep=not args.quick, parts=None if parts is None else list(table))
-        for problem in problems:
-            print(problem)
-        print("kit OK" if not problems else f"{len(problems)} problem(s)")
-        return 0 if not problems else 1
-    try:
-        data = info()
-    except (FileNotFoundError, KitDamagedError, PermissionError) as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    print(json.dumps(data, indent=2) if args.json else format_info(data))
-    return 0
-
-
-def _prune_command(yes: bool) -> int:
-    old = older_versions()
-    if not old:
-        print(f"nothing to remove: no kit of an older recipe version in {kit_home()}")
-        return 0
-    print(f"kits of older recipe versions in {kit_home()} (this checkout uses v{RECIPE_VERSION}):")
-    for folder in old:
-        print(f"  {folder}  ({_human(_size(folder))})")
-    interactive = sys.stdin is not None and sys.stdin.isatty()
-    if not yes and not interactive:
-        print("nothing deleted: to delete them, run: python -m helpers.kit prune --yes")
-        return 1
-    try:
-        removed = prune(yes=yes, confirm=_ask_on_tty)
-    except BlockingIOError as exc:
-        print(f"nothing deleted: {exc}; try again when it has finished")
-        return 1
-    except (EOFError, KeyboardInterrupt):
-        removed = []
-    print("removed: " + ", ".join(str(p) for p in removed) if removed else "nothing deleted")
-    return 0

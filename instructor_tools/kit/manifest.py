@@ -1,4 +1,4 @@
-"""Atomic writes, integrity records and file modes for the offline kit (used by ``helpers.kit``).
+"""Atomic writes, integrity records and file modes for the offline kit (used by ``instructor_tools.kit``).
 
 Every component is built in a temporary sibling folder. Its record, ``component.json``
 (file sizes and SHA-256 digests plus facts such as held-out accuracy), is written last,
@@ -12,37 +12,32 @@ File modes: the kit is readable by exactly the users who can enter the kit home.
 usual umask (022) the kit home is created 0755, and kit files get 0644 and folders 0755, whatever
 mode a library wrote them with (safetensors files come out 0600, ``mkdtemp`` folders 0700). A kit
 home that is itself private (0700, e.g. under umask 077) keeps the kit private (0600/0700). To
-share a kit, ``chmod 755`` its home and run ``python -m helpers.kit build``, which re-applies the modes.
+share a kit, ``chmod 755`` its home and run ``python -m instructor_tools.kit build``, which re-applies the modes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
-RECORD = "component.json"
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class RecordError(ValueError):
-    """A ``component.json`` that exists but is not a valid record (empty, truncated, wrong shape)."""
-
-
-def sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
+from helpers.offline_kit import (  # noqa: F401 (the reading side, used through this module too)
+    LINKED,
+    RECORD,
+    RecordError,
+    check,
+    kit_home,
+    link_on_the_way,
+    load_record,
+    parse_json,
+    read_record,
+    record_shape_problem,
+    sha256,
+)
 
 def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
     """Size and digest of every file below ``folder`` (but the record itself), by relative path."""
@@ -87,22 +82,6 @@ def apply_modes(folder: Path, modes: tuple[int, int]) -> None:
         for names, mode in ((dirs, dir_mode), (files, file_mode)):
             for name in names:
                 set_mode(Path(root) / name, mode)
-
-
-LINKED = "a symbolic link, which the kit never follows (it holds none)"
-
-
-def _link_on_the_way(path: Path) -> Path | None:
-    """The first of ``path`` and its parents inside the kit home that is a symbolic link, else None."""
-    from helpers.kit.paths import kit_home
-
-    home = kit_home()
-    for candidate in [path, *path.parents]:
-        if candidate == home or home not in candidate.parents:
-            return None
-        if candidate.is_symlink():
-            return candidate
-    return None
 
 
 def set_mode(path: Path, mode: int) -> None:
@@ -152,8 +131,6 @@ def commit(staging: Path, final: Path, facts: dict[str, Any], modes: tuple[int, 
     home, see ``share_modes``), so a kit shared through its home is readable by every user of it.
     """
     if modes is None:
-        from helpers.kit.paths import kit_home
-
         modes = share_modes(kit_home())
     record = {"facts": facts, "files": describe_files(staging)}
     write_json_atomic(staging / RECORD, record)
@@ -186,115 +163,3 @@ def write_json_atomic(path: Path, data: Any, mode: int | None = None) -> None:
     if mode is not None:
         os.chmod(tmp, mode)
     os.replace(tmp, path)
-
-
-# ---------------------------------------------------------------------------------------------
-# Records
-
-
-def record_shape_problem(record: Any) -> str | None:
-    """Why ``record`` is not a valid component record, or None when it is."""
-    if not isinstance(record, dict):
-        return f"holds {type(record).__name__}, not a JSON object"
-    missing = [key for key in ("facts", "files") if key not in record]
-    if missing:
-        return f"no {' and no '.join(repr(k) for k in missing)} key"
-    if not isinstance(record["facts"], dict):
-        return "'facts' is not a JSON object"
-    files = record["files"]
-    if not isinstance(files, dict) or not files:
-        return "'files' is empty or not a JSON object"
-    for rel, meta in files.items():
-        parts = Path(rel).parts
-        if not rel or Path(rel).is_absolute() or ".." in parts or rel == RECORD:
-            return f"file entry {rel[:80]!r} is not a path inside the part"
-        if not isinstance(meta, dict):
-            return f"file entry {rel!r} is not a JSON object"
-        size = meta.get("size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            return f"file entry {rel!r} has no valid 'size'"
-        digest = meta.get("sha256")
-        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-            return f"file entry {rel!r} has no valid 'sha256'"
-    return None
-
-
-def load_record(folder: Path) -> dict[str, Any] | None:
-    """The component's record; None when the component is absent or unfinished.
-
-    Raises RecordError when ``component.json`` exists but is damaged, and PermissionError when
-    it cannot be read.
-    """
-    path = folder / RECORD
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except IsADirectoryError:
-        raise RecordError(f"{path} is a folder") from None
-    except UnicodeDecodeError:
-        raise RecordError(f"{path} is not text") from None
-    try:
-        record = parse_json(text)
-    except ValueError as exc:
-        raise RecordError(f"{path} is {exc}") from None
-    problem = record_shape_problem(record)
-    if problem:
-        raise RecordError(f"{path} is damaged: {problem}")
-    return record
-
-
-def parse_json(text: str) -> Any:
-    """``json.loads``, with a ValueError in plain words for an empty or truncated file."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        what = "empty" if not text.strip() else f"not valid JSON ({exc.msg}: line {exc.lineno}; truncated?)"
-        raise ValueError(what) from None
-
-
-def read_record(folder: Path) -> dict[str, Any] | None:
-    """The component's record, or None when the component is absent, unfinished, damaged or unreadable."""
-    try:
-        return load_record(folder)
-    except (RecordError, PermissionError):
-        return None
-
-
-def check(folder: Path, deep: bool = True) -> list[str]:
-    """Problems with a built component: missing or damaged record, missing, unreadable, resized
-    or (deep) altered files. ``deep=False`` only compares sizes (no hashing). The kit holds no symbolic links:
-    a component folder, or a file in it, that is a link is a problem (a rebuild replaces the link itself)."""
-    linked = _link_on_the_way(folder)
-    if linked is not None:
-        return [f"{linked}: {LINKED}"]
-    try:
-        record = load_record(folder)
-    except RecordError as exc:
-        return [str(exc)]
-    except PermissionError:
-        return [f"{folder / RECORD}: not readable by you (permission denied)"]
-    if record is None:
-        return [f"{folder}: not built (no {RECORD})"]
-    problems = []
-    for rel, meta in record["files"].items():
-        path = folder / rel
-        try:
-            size = path.stat().st_size
-        except PermissionError:
-            problems.append(f"{path}: not readable by you (permission denied)")
-            continue
-        except (FileNotFoundError, NotADirectoryError):
-            problems.append(f"{path}: missing")
-            continue
-        if _link_on_the_way(path) is not None:  # the file itself, or a folder between it and the part's
-            problems.append(f"{path}: {LINKED}")
-        elif not path.is_file():
-            problems.append(f"{path}: missing (not a file)")
-        elif size != meta["size"]:
-            problems.append(f"{path}: size {size} bytes, expected {meta['size']}")
-        elif not os.access(path, os.R_OK):
-            problems.append(f"{path}: not readable by you (permission denied)")
-        elif deep and sha256(path) != meta["sha256"]:
-            problems.append(f"{path}: contents changed (SHA-256 differs)")
-    return problems

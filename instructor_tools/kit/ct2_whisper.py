@@ -14,7 +14,7 @@ where ``str`` is a u16 length followed by that many bytes ending in NUL.
 Attention projections are fused there (query+key+value, or key+value) and split here.
 
 The offline kit is built with this converter: changing what it writes changes the kit, so bump
-``RECIPE_VERSION`` in ``helpers/kit/paths.py``.
+``RECIPE_VERSION`` in ``helpers/offline_kit.py``.
 """
 
 from __future__ import annotations

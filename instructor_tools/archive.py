@@ -1,4 +1,4 @@
-"""One verified archive format for carrying caches between machines (``helpers.classroom``).
+"""One verified archive format for carrying caches between machines (``instructor_tools.classroom``).
 
 An instructor packs a folder (the classroom's prefetched Hugging Face cache) into one tar file; each
 learner's machine unpacks it. The archive's first member, ``quicktour-archive.json``, lists every
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from helpers.kit.manifest import sha256
+from instructor_tools.kit.manifest import sha256
 
 MANIFEST = "quicktour-archive.json"
 FORMAT = 1

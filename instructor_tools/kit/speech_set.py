@@ -7,7 +7,7 @@ stands in for it with the same columns (``file``, ``audio``, ``text``, ``speaker
 in both modes. The clips keep espeak's native 22,050 Hz (LibriSpeech is 16 kHz), and the text is
 upper case without punctuation, as in LibriSpeech.
 
-Changing anything here changes the kit: bump ``RECIPE_VERSION`` in ``helpers/kit/paths.py``.
+Changing anything here changes the kit: bump ``RECIPE_VERSION`` in ``helpers/offline_kit.py``.
 """
 
 from __future__ import annotations

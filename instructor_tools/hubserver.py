@@ -1,4 +1,4 @@
-"""A real Hugging Face Hub server (PyPI ``olah``): the Hub-ids test's fixture server, and ``helpers.classroom serve``.
+"""A real Hugging Face Hub server (PyPI ``olah``): the Hub-ids test's fixture server, and ``instructor_tools.classroom serve``.
 
 ``HubServer(mirror_dir)`` writes olah's ``configs.toml`` into a temporary folder, starts
 ``olah-cli -c configs.toml`` in its own process group, waits until it answers HTTP and exposes
@@ -394,7 +394,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def serve_forever(cache: Path, host: str = "0.0.0.0", port: int = 8090) -> None:
-    """Run olah in the foreground as a caching proxy of the real Hub (``helpers.classroom serve``).
+    """Run olah in the foreground as a caching proxy of the real Hub (``instructor_tools.classroom serve``).
 
     What it fetches is kept under ``cache``, so the room downloads each file from the Internet once.
     Stops on Ctrl-C. Learners point their notebooks at it with ``HF_ENDPOINT=http://<this machine>:<port>``.

