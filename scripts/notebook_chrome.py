@@ -31,10 +31,9 @@ NOTEBOOKS = ROOT / "notebooks"
 START, END = "<!-- chrome -->", "<!-- /chrome -->"
 BLOCK = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
 
-COLAB_CELL = '''# Colab / set-up cell, written by scripts/notebook_chrome.py. On Google Colab it fetches this project and
-# installs what Colab lacks: the notebooks' Debian packages from apt-packages.txt (espeak-ng), then the Python
-# packages of pyproject.toml, keeping Colab's own torch; and it picks the online mode (Colab has no offline kit).
-# On your own machine (after `make setup`) it does nothing.
+COLAB_CELL = '''# Set-up for Google Colab. There, this cell fetches the lessons' repository and installs what Colab lacks: the
+# Debian package espeak-ng, then the Python packages the lessons need, keeping Colab's own torch; and it picks
+# the online mode (Colab has no offline kit). On your own machine (after `make lab`) it does nothing.
 import sys
 
 if "google.colab" in sys.modules:

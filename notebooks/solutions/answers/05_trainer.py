@@ -10,7 +10,7 @@ def optimizer_steps(rows, batch_size, epochs):
     return math.ceil(rows / batch_size) * epochs
 
 
-optimizer_steps(len(dataset["train"]), profile.batch_size, math.ceil(profile.epochs))
+optimizer_steps(len(dataset["train"]), training_args.per_device_train_batch_size, math.ceil(training_args.num_train_epochs))
 
 # %% exercise 1 mistake
 optimizer_steps = lambda rows, batch_size, epochs: rows // batch_size * epochs  # rounds the last batch away
