@@ -1,8 +1,4 @@
-"""Looking inside a tokenizer's output (notebook 02; its tokenizer explorer widget too).
-
-``token_table`` lines up each token with its id and mask, so a learner can see what
-``input_ids``, ``attention_mask`` and ``token_type_ids`` mean.
-"""
+"""What notebook 02's tokenizer explorer widget shows: each token lined up with its id and masks."""
 
 from __future__ import annotations
 
@@ -34,13 +30,6 @@ def token_rows(tokenizer: Any, text: str) -> list[dict[str, Any]]:
         row["special"] = token_id in special
         rows.append(row)
     return rows
-
-
-def token_table(tokenizer: Any, text: str) -> Any:
-    """``token_rows`` as a pandas DataFrame, indexed by position."""
-    import pandas as pd
-
-    return pd.DataFrame(token_rows(tokenizer, text)).set_index("position")
 
 
 def explorer_text(tokenizer: Any, text: str) -> str:

@@ -42,7 +42,8 @@ def helper_names(notebook: Path) -> set[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "helpers":
                 names.update(f"{node.module}.{alias.name}" for alias in node.names)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "helpers":
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "helpers" \
+                    and not node.attr.startswith("__"):  # helpers.__file__ locates the repository: not a helper
                 names.add(f"helpers.{node.attr}")
     return names
 

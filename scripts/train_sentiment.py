@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from helpers.profiles import PROFILES, TrainingProfile, training_precision
-from helpers.scaling import BatchPlan, process_device, split_batch, world
+from helpers.batches import BatchPlan, process_device, split_batch, world
 
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
 

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = [ROOT / "README.md", ROOT / "README.zh-CN.md"]
-DOCS = READMES + sorted((ROOT / "docs").glob("*.md"))
+DOCS = READMES + sorted((ROOT / "docs").glob("*.md")) + [ROOT / "helpers" / "README.md"]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 README_MAX_LINES = 200
 # A repository path: starts at a top-level folder, not inside a URL or another path (no '/' or word before it).
@@ -86,3 +86,27 @@ def test_the_chinese_readme_follows_the_same_outline() -> None:
     links = [set(relative_links(text)) - {"README.md", "README.zh-CN.md"} for text in (english, chinese)]
     assert links[0] == links[1], f"the two READMEs link to different pages: {links[0] ^ links[1]}"
     assert len(chinese.splitlines()) <= README_MAX_LINES
+
+
+def test_every_helper_the_helpers_page_names_exists() -> None:
+    """helpers/README.md is the learner's list of helper names: each ``helpers.module.name`` in it exists."""
+    import importlib
+
+    text = (ROOT / "helpers" / "README.md").read_text(encoding="utf-8")
+    names = sorted(set(re.findall(r"`(helpers(?:\.\w+)+)", text)))
+    assert len(names) > 10, names
+    missing = []
+    for name in names:
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):  # the longest importable module, then attributes
+            try:
+                found = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            try:
+                for attribute in parts[cut:]:
+                    found = getattr(found, attribute)
+            except AttributeError:
+                missing.append(name)
+            break
+    assert not missing, f"helpers/README.md names what does not exist: {missing}"

@@ -281,7 +281,7 @@ def _tiny_classifier(kind: str):
 def test_freeze_encoder_leaves_only_the_head_to_train(kind, head):
     import torch
 
-    from helpers.freezing import freeze_encoder, trainable, unfreeze
+    from instructor_tools.kit.freezing import freeze_encoder, trainable, unfreeze
 
     model = _tiny_classifier(kind)
     everything = trainable(model)
@@ -297,7 +297,7 @@ def test_freeze_encoder_leaves_only_the_head_to_train(kind, head):
 def test_freeze_encoder_refuses_what_is_not_a_model_with_a_head():
     import torch
 
-    from helpers.freezing import freeze_encoder
+    from instructor_tools.kit.freezing import freeze_encoder
 
     with pytest.raises(TypeError, match="AutoModelForSequenceClassification"):
         freeze_encoder(torch.nn.Linear(2, 2))

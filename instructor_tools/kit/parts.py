@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from helpers.freezing import freeze_encoder, unfreeze
+from instructor_tools.kit.freezing import freeze_encoder, unfreeze
 from helpers.offline_kit import PART_DIRS, part_dir
 from helpers.profiles import CPU_FAST, TrainingProfile, training_precision
 from instructor_tools.kit import causal_lm, sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.generation import check_max_new_tokens, check_messages, check_prompt
+from helpers.input_checks import check_max_new_tokens, check_messages, check_prompt
 from instructor_tools.kit import causal_lm
 
 SENTENCES = [
@@ -119,7 +119,7 @@ def test_transformers_gives_no_clear_error_for_an_empty_prompt(tiny):
 
 
 def test_what_transformers_does_with_an_empty_prompt_and_a_roleless_message(tiny):
-    """The behaviours notebook 07's section 9 and helpers/generation.py describe (if one changes, update both)."""
+    """The behaviours notebook 07's section 9 and helpers/input_checks.py describe (if one changes, update both)."""
     import jinja2
     from transformers import pipeline
 

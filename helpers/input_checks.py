@@ -1,6 +1,6 @@
 """Checks of what a learner passes to ``generate`` and chat templates, with errors that say what to do (notebook 07).
 
-What Transformers itself does with three common mistakes (checked with transformers 5.25, tests/test_generation.py):
+What Transformers itself does with three common mistakes (checked with transformers 5.25, tests/test_input_checks.py):
 
 - an empty prompt tokenizes to zero tokens: ``generate`` fails deep inside the attention layer ("cannot reshape
   tensor of 0 elements ..."), and ``pipeline("text-generation")("")`` answers with text generated from nothing;
