@@ -75,8 +75,8 @@ chrome: | $(VENV)/.installed  ## write every lesson's navigation, Colab badge an
 solutions: chrome  ## write notebooks/solutions/ from the lessons and their answers files
 	$(BIN)/python scripts/make_solutions.py
 
-refresh: solutions  ## re-execute every lesson and solutions notebook in place, offline, so stored outputs come from this code
-	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb notebooks/solutions/*.ipynb
+refresh: solutions  ## re-execute every lesson, deep dive and solutions notebook in place, offline, so stored outputs come from this code
+	$(BIN)/python scripts/refresh_notebooks.py notebooks/*.ipynb notebooks/extras/*.ipynb notebooks/solutions/*.ipynb
 
 bench: setup  ## the speed benchmark: Trainer, speech, batching, as ratios in one run (about 9 min); writes outputs/bench.json and the latest-run tables of docs/benchmarks.md; BENCH_ARGS="--only trainer,asr,text,speech,reference" adds the quicktour recipe's own accuracy on the kit's model (about 6 min a seed)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

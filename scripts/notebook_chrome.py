@@ -61,6 +61,19 @@ def lessons() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def extras() -> list[Path]:
+    """The optional deep dives, ``notebooks/extras/NN_*.ipynb``: NN is the lesson they follow."""
+    return sorted((NOTEBOOKS / "extras").glob("[0-9][0-9]_*.ipynb"))
+
+
+def lesson_of(extra: Path, all_lessons: list[Path]) -> Path:
+    """The lesson a deep dive follows (the same number)."""
+    found = [lesson for lesson in all_lessons if lesson.name[:2] == extra.name[:2]]
+    if len(found) != 1:
+        raise ValueError(f"{extra.name}: no lesson numbered {extra.name[:2]}")
+    return found[0]
+
+
 def title(path: Path) -> str:
     """"01 · Pipelines" from the lesson's first line."""
     first = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
@@ -68,18 +81,22 @@ def title(path: Path) -> str:
 
 
 def colab_url(path: Path) -> str:
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{path.name}"
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{path.relative_to(NOTEBOOKS).as_posix()}"
 
 
 def chrome_block(path: Path, all_lessons: list[Path]) -> str:
     """The navigation line and the badge for ``path``, between the markers."""
+    badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(path)})"
+    if path.parent.name == "extras":
+        lesson = lesson_of(path, all_lessons)
+        links = ["[Index](../../README.md)", f"Back to: [{title(lesson)}](../{lesson.name})"]
+        return f"{START}\n{' · '.join(links)}\n\n{badge}\n{END}"
     index = all_lessons.index(path)
     links = ["[Index](../README.md)"]
     if index > 0:
         links.append(f"Previous: [{title(all_lessons[index - 1])}]({all_lessons[index - 1].name})")
     if index < len(all_lessons) - 1:
         links.append(f"Next: [{title(all_lessons[index + 1])}]({all_lessons[index + 1].name})")
-    badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(path)})"
     return f"{START}\n{' · '.join(links)}\n\n{badge}\n{END}"
 
 
@@ -111,7 +128,7 @@ def main(argv: list[str]) -> int:
     check = "--check" in argv
     all_lessons = lessons()
     stale = []
-    for path in all_lessons:
+    for path in all_lessons + extras():
         if check:
             nb = nbformat.read(path, as_version=4)
             wanted = BLOCK.sub(lambda _: chrome_block(path, all_lessons), nb.cells[0].source)
@@ -119,7 +136,7 @@ def main(argv: list[str]) -> int:
             if wanted != nb.cells[0].source or colab != [colab_cell()]:
                 stale.append(path.name)
         elif apply(path, all_lessons):
-            print(f"wrote the chrome of notebooks/{path.name}")
+            print(f"wrote the chrome of notebooks/{path.relative_to(NOTEBOOKS).as_posix()}")
     if stale:
         print("chrome differs from scripts/notebook_chrome.py in: " + ", ".join(stale) + "; run: make chrome")
         return 1

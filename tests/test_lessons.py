@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(
-    (ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+    (ROOT / "notebooks" / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "extras").glob("*.ipynb"))
 MAINTAINERS_WORDS = re.compile(
     r"\btests?/|\bCI\b|notebook_chrome|\bnbval\b|this project|project's machine|\b(?:tested|checked|measured) here\b"
     r"|(?:cannot|could not|can't) be (?:checked|tested)|\bnot (?:checked|tested|measured) (?:here|by)",

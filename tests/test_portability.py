@@ -52,10 +52,11 @@ def other_bf16_branch() -> str:
 EMULATED_TRAINING = "QUICKTOUR_TEST_EMULATED_BF16_TRAINING"
 
 
-@pytest.mark.parametrize("notebook", ["notebooks/01_pipeline.ipynb", "notebooks/05_trainer.ipynb"])
+@pytest.mark.parametrize("notebook", ["notebooks/extras/01_faster_pipelines.ipynb", "notebooks/05_trainer.ipynb",
+                                      "notebooks/extras/05_where_the_time_goes.ipynb"])
 def test_stored_outputs_hold_on_the_other_kind_of_cpu(notebook):
     forced = other_bf16_branch()
-    if "05_" in notebook and forced == "1" and os.environ.get(EMULATED_TRAINING) != "1":
+    if notebook == "notebooks/05_trainer.ipynb" and forced == "1" and os.environ.get(EMULATED_TRAINING) != "1":
         pytest.skip(f"notebook 05 in emulated bfloat16 trains for well over 15 minutes here: set {EMULATED_TRAINING}=1")
     assert_passed(nbval([notebook], QUICKTOUR_CPU_BF16=forced),
                   f"{notebook} with QUICKTOUR_CPU_BF16={forced} (the other bfloat16 branch) no longer matches")
