@@ -13,8 +13,9 @@ batch size, epochs, max length, warm-up, length-grouped batches, precision) is a
 the one notebook 05 trains with (the offline kit uses the same one in float32); notebook 05's first step, the
 new head trained alone, is left out, to keep the script about scaling out. ``--batch-size`` is the effective batch:
 each of the N processes takes 1/N of it (with gradient accumulation when ``--max-per-device`` is
-smaller), so the recipe means the same at every world size. Only rank 0 prints the results and writes
-the model and ``metrics.json``; ``--resume`` continues from the last checkpoint in the output folder.
+smaller), so the recipe means the same at every world size. Only rank 0 prints (every rank's share, then the
+results) and writes the model and ``metrics.json``; ``--resume`` continues from the last checkpoint in the output
+folder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from helpers.profiles import PROFILES, TrainingProfile, training_precision
@@ -128,11 +130,9 @@ def agreed_precision(profile: TrainingProfile, device: str, rank: int, world_siz
     return decision[0]
 
 
-def say(text: str, rank: int, everyone: bool = False) -> None:
-    """Print a ``[train]`` line: from rank 0 only, unless ``everyone``."""
-    if everyone or rank == 0:
-        # One write per line: several processes share this pipe, and print() may write the text and the
-        # newline separately, letting another process's line land in between.
+def say(text: str, rank: int) -> None:
+    """Print a ``[train]`` line, from rank 0 only."""
+    if rank == 0:
         sys.stdout.write(f"[train] {text}\n")
         sys.stdout.flush()
 
@@ -146,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train_sentiment.py: error: {exc}", file=sys.stderr)
         return 2
 
+    if rank != 0:  # only rank 0 speaks: the other processes' warnings would repeat its own, interleaved
+        warnings.filterwarnings("ignore")
+        os.environ["TRANSFORMERS_VERBOSITY"] = "error"
+        os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
+
     import helpers
 
     session = helpers.setup(seed=args.seed, quiet=rank != 0)  # before transformers: settles the offline switch
@@ -153,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     data_name = args.dataset if Path(args.dataset).is_dir() else helpers.resolve(args.dataset, quiet=rank != 0)
 
     import numpy as np
+    from accelerate.utils import gather_object
     from datasets import load_dataset
     from transformers import (
         AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments, set_seed,
@@ -199,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         # without it they would each train alone, never averaging their gradients.
         use_cpu=device == "cpu",
         ddp_backend="gloo" if device == "cpu" and world_size > 1 else None,
+        ddp_find_unused_parameters=False,  # every weight takes part in the loss: no extra pass to look for unused ones
         # A classifier's loss is a mean over its batch, and DDP averages the processes' gradients: together the
         # mean over the effective batch, as in one process. (Token averaging across devices is for language
         # models; here it would scale the loss by the number of processes.)
@@ -225,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     say(f"mixed precision: {precision or 'off (float32)'}: {precision_why}", rank)
     say(f"{world_size} process(es), parallel mode {training_args.parallel_mode.value}, backend {backend}; {plan}", rank)
     batches = len(trainer.get_train_dataloader())
-    say(f"rank {rank}/{world_size}: {batches} batches of {plan.per_device} rows per epoch, "
-        f"its share of {len(train)} training rows", rank, everyone=True)  # fmt: skip
+    share = f"rank {rank}/{world_size}: {batches} batches of {plan.per_device} rows per epoch, its share of {len(train)} " \
+            "training rows"
+    for line in gather_object([share]) if world_size > 1 else [share]:  # every rank's line, printed by rank 0 in order
+        say(line, rank)
     resume = last_complete_checkpoint(args.output_dir) if args.resume else None
     start_step = (checkpoint_step(resume) or 0) if resume else 0
     if resume:
