@@ -34,7 +34,8 @@ def helper_names(notebook: Path) -> set[str]:
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] != "code":
             continue
-        source = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith(("!", "%")))
+        lines = "".join(cell["source"]).splitlines()
+        source = "\n".join(line for line in lines if not line.lstrip().startswith(("!", "%")))  # shell and magics
         try:
             tree = ast.parse(source)
         except SyntaxError:

@@ -81,7 +81,8 @@ def title(path: Path) -> str:
 
 
 def colab_url(path: Path) -> str:
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{path.relative_to(NOTEBOOKS).as_posix()}"
+    where = path.relative_to(NOTEBOOKS).as_posix()
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{where}"
 
 
 def chrome_block(path: Path, all_lessons: list[Path]) -> str:

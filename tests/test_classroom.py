@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.catalog import CATALOG
 from instructor_tools.archive import MANIFEST, ArchiveError, extract_verified, pack
 from instructor_tools.classroom import ARCHIVE_KIND, RECORD, hub_entries, pack_cache, unpack_cache
 
@@ -36,7 +37,7 @@ def fake_cache(root: Path) -> Path:
 
 def test_every_catalog_id_is_prefetched_once():
     ids = [entry.hub_id for entry in hub_entries()]
-    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted({entry.hub_id for entry in CATALOG}), "every id the lessons name, each once"
     assert "hf-internal-testing/librispeech_asr_dummy" in ids and "PolyAI/minds14" not in ids
 
 

@@ -25,7 +25,8 @@ NBVAL_MARKER = "# NBVAL_IGNORE_OUTPUT"
 
 def maintainers_words(text: str) -> list[str]:
     """The lines of ``text`` that speak about the repository's own testing or machines."""
-    return [line.strip() for line in text.splitlines() if line.strip() != NBVAL_MARKER and MAINTAINERS_WORDS.search(line)]
+    return [line.strip() for line in text.splitlines()
+            if line.strip() != NBVAL_MARKER and MAINTAINERS_WORDS.search(line)]
 
 
 def test_the_scan_finds_the_words_it_is_for() -> None:
@@ -37,13 +38,15 @@ def test_the_scan_finds_the_words_it_is_for() -> None:
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_a_lesson_speaks_to_the_learner(notebook: Path) -> None:
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    found = [f"cell {i}: {line[:120]}" for i, cell in enumerate(cells) for line in maintainers_words("".join(cell["source"]))]
+    found = [f"cell {i}: {line[:120]}" for i, cell in enumerate(cells)
+             for line in maintainers_words("".join(cell["source"]))]
     assert not found, f"{notebook.name} speaks of the repository's own testing or machines:\n" + "\n".join(found)
 
 
 def lesson_code(name: str) -> str:
     cells = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code" and not "".join(c["source"]).startswith("#"))
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return "\n".join(source for source in sources if not source.startswith("#"))  # not the Colab cell
 
 
 def literal_keywords(code: str, function: str, target: str | None = None) -> dict[str, object]:
@@ -67,16 +70,17 @@ def literal_keywords(code: str, function: str, target: str | None = None) -> dic
 
 
 def test_lesson_05_writes_out_the_numbers_the_kit_trains_with() -> None:
-    from helpers.profiles import CPU_FAST
+    from instructor_tools.kit.parts import KIT_PROFILE  # the kit's classifier is trained with these numbers
 
     code = lesson_code("05_trainer.ipynb")
     args = literal_keywords(code, "TrainingArguments", target="training_args")
     assert {key: args.get(key) for key in ("learning_rate", "per_device_train_batch_size", "num_train_epochs",
                                            "warmup_steps", "train_sampling_strategy")} == {
-        "learning_rate": CPU_FAST.learning_rate, "per_device_train_batch_size": CPU_FAST.batch_size,
-        "num_train_epochs": CPU_FAST.epochs, "warmup_steps": CPU_FAST.warmup,
-        "train_sampling_strategy": CPU_FAST.sampling}
-    assert literal_keywords(code, "tokenizer").get("max_length") == CPU_FAST.max_length
+        "learning_rate": KIT_PROFILE.learning_rate, "per_device_train_batch_size": KIT_PROFILE.batch_size,
+        "num_train_epochs": KIT_PROFILE.epochs, "warmup_steps": KIT_PROFILE.warmup,
+        "train_sampling_strategy": KIT_PROFILE.sampling}
+    assert literal_keywords(code, "tokenizer").get("max_length") == KIT_PROFILE.max_length
     head_first = re.search(r"^rows, head_lr = (\S+), (\S+)  #", code, flags=re.M)
-    assert head_first and tuple(map(float, head_first.groups())) == (CPU_FAST.head_first_rows, CPU_FAST.head_first_lr)
+    assert head_first
+    assert tuple(map(float, head_first.groups())) == (KIT_PROFILE.head_first_rows, KIT_PROFILE.head_first_lr)
     assert "helpers.profiles" not in code, "lesson 05 shows its numbers; the profile is the kit's"
