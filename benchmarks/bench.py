@@ -51,8 +51,9 @@ from helpers.mode import OFFLINE_QUIET_ENVIRONMENT  # noqa: E402
 
 os.environ.update(OFFLINE_QUIET_ENVIRONMENT)  # offline, before transformers is imported
 
-from helpers.profiles import CPU_FAST, QUICKTOUR, TrainingProfile  # noqa: E402
-from helpers.timing import Spread, measure, spread  # noqa: E402
+from performance.profiles import CPU_FAST, QUICKTOUR, TrainingProfile  # noqa: E402
+from helpers.timing import measure  # noqa: E402
+from performance.timing import Spread, spread  # noqa: E402
 
 HUB_TRAIN_ROWS = 8530  # rotten_tomatoes train split on the Hub
 SECTIONS = ("trainer", "asr", "text", "speech")
@@ -198,7 +199,8 @@ def bench_asr(repeats: int) -> dict[str, Any]:
     import torch
     from transformers import pipeline
 
-    from helpers.device import cpu_bf16, decoder_layers, in_bfloat16
+    from helpers.device import cpu_bf16
+    from performance.bfloat16 import decoder_layers, in_bfloat16
     from instructor_tools.kit.evaluation import kit_speech, word_error_rate
     from helpers.offline_kit import part_dir
 

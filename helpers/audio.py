@@ -1,4 +1,4 @@
-"""Audio at run time (notebook 01's speech half): decode, resample, synthesize, trim silence.
+"""Audio at run time (notebook 01's speech half): decode, resample, synthesize.
 
 🤗 Datasets 5 decodes ``Audio`` columns with torchcodec. The PyPI torchcodec wheel links CUDA
 libraries (libnvrtc, libtorch_cuda), so with the CPU-only torch of a laptop install
@@ -51,30 +51,6 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
         return np.asarray(waveform, dtype=np.float32)
     g = gcd(int(from_rate), int(to_rate))
     return resample_poly(waveform, to_rate // g, from_rate // g).astype(np.float32)
-
-
-def trim_silence(waveform: np.ndarray, sampling_rate: int, threshold: float = 0.01, margin: float = 0.05) -> np.ndarray:
-    """``waveform`` without the quiet at either end: from ``margin`` seconds before the first sample louder than
-    ``threshold`` times the loudest one, to ``margin`` seconds after the last. The margin keeps soft starts and
-    endings (an "f", an "s") whole. A player for the clip then stores less (notebook 01 keeps its outputs
-    small). Returns a view of ``waveform``, not a copy; all-quiet input comes back whole.
-
-    Raises ValueError for a threshold outside [0, 1), a negative margin, a sampling rate that is not positive,
-    or a waveform that is not one-dimensional.
-    """
-    if not 0 <= threshold < 1:
-        raise ValueError(f"threshold is a fraction of the loudest sample, in [0, 1), not {threshold!r}")
-    sampling_rate = check_rate(sampling_rate)
-    if margin < 0:
-        raise ValueError(f"margin must be >= 0 s, not {margin!r}")
-    samples = np.asarray(waveform)
-    if samples.ndim != 1:
-        raise ValueError(f"trim_silence wants a mono waveform (one dimension), not shape {samples.shape}")
-    loud = np.flatnonzero(np.abs(samples) > threshold * np.abs(samples).max()) if samples.size else []
-    if len(loud) == 0:
-        return samples
-    pad = int(round(margin * sampling_rate))
-    return samples[max(loud[0] - pad, 0) : loud[-1] + 1 + pad]
 
 
 class AudioDecodeError(ValueError):

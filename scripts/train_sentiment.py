@@ -5,11 +5,11 @@ The same file runs unchanged on one CPU, one GPU, several GPUs or several machin
     python scripts/train_sentiment.py --max-steps 40                                    # one process
     torchrun --nproc_per_node=2 scripts/train_sentiment.py --max-steps 40               # 2 processes (DDP)
     accelerate launch --multi_gpu --num_processes 2 scripts/train_sentiment.py ...      # the same, via Accelerate
-    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=4 \\
-        --rdzv-backend=c10d --rdzv-endpoint=HOST:29500 scripts/train_sentiment.py ...   # 2 machines x 4 GPUs
+    torchrun --nnodes=2 --nproc_per_node=4 --rdzv-id=sentiment-1 --rdzv-backend=c10d \\
+        --rdzv-endpoint=HOST:29400 scripts/train_sentiment.py ...                     # 2 machines x 4 GPUs, same command
 
 Processes talk through PyTorch distributed: NCCL on GPUs, gloo on CPUs. The recipe (learning rate,
-batch size, epochs, max length, warm-up, length-grouped batches, precision) is a ``helpers.profiles`` profile,
+batch size, epochs, max length, warm-up, length-grouped batches, precision) is a ``performance.profiles`` profile,
 the one notebook 05 trains with (the offline kit uses the same one in float32); notebook 05's first step, the
 new head trained alone, is left out, to keep the script about scaling out. ``--batch-size`` is the effective batch:
 each of the N processes takes 1/N of it (with gradient accumulation when ``--max-per-device`` is
@@ -29,8 +29,8 @@ import time
 import warnings
 from pathlib import Path
 
-from helpers.profiles import PROFILES, TrainingProfile, training_precision
-from helpers.batches import BatchPlan, process_device, split_batch, world
+from performance.profiles import PROFILES, TrainingProfile, training_precision
+from performance.batches import BatchPlan, process_device, split_batch, world
 
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,41 @@ def empty_kit(monkeypatch, tmp_path):
     """An empty kit home in a temporary folder."""
     monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(tmp_path / "kit"))
     return tmp_path / "kit"
+
+
+# The small fake kit of the fault cases (its parts and helpers are in test_kit_build.py), used by the tests of
+# instructor_tools.kit.build, helpers.resolver and helpers.offline_kit. test_kit_built.py's own ``kit`` fixture
+# (the real kit) overrides this one there.
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    from instructor_tools.kit import build as kit_build
+    from tests.test_kit_build import FAKE_PARTS
+
+    home = tmp_path_factory.mktemp("template") / "kit"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QUICKTOUR_KIT_HOME", str(home))
+        kit_build.build(parts=FAKE_PARTS)
+    return home
+
+
+@pytest.fixture
+def kit(template, tmp_path, monkeypatch):
+    """A fresh copy of the fake kit, as QUICKTOUR_KIT_HOME; builds are logged to ``kit / 'builds.log'``."""
+    home = tmp_path / "kit"
+    shutil.copytree(template, home, symlinks=True)
+    monkeypatch.setenv("QUICKTOUR_KIT_HOME", str(home))
+    monkeypatch.setenv("FAULT_LOG", str(tmp_path / "builds.log"))
+    return home
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("QUICKTOUR_MODE", "offline")
+    mode.reset_mode_cache()
+    yield
+    mode.reset_mode_cache()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.batches import process_device, split_batch
+from performance.batches import process_device, split_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_sentiment.py"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.timing import spread
+from performance.timing import spread
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
-"""The exercises: stubs in the lessons, solutions apart, and checks that can fail.
+"""The exercises: stubs in the lessons, solutions apart, and checks that can fail (``helpers.exercises``).
 
 Every check is also run on a plausible wrong answer inside ``helpers.refused`` in the solutions
-notebooks, which nbval executes: a check that accepts the mistake fails the suite there.
+notebooks, which nbval executes: a check that accepts the mistake fails the suite there. The tests of
+``helpers.check`` and ``helpers.refused`` themselves, under good and bad answers, are at the end.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from helpers import check
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("make_solutions", ROOT / "scripts" / "make_solutions.py")
@@ -68,3 +71,67 @@ def test_the_stub_line_is_replaced_by_the_answer():
     assert make_solutions.with_answer(stub, "split_words = set()") == 'words = ["a"]\nsplit_words = set()'
     with pytest.raises(ValueError, match="exactly one"):
         make_solutions.with_answer("x = 1", "x = 2")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers.check and helpers.refused (helpers/exercises.py)
+
+
+def test_check_passes_and_fails_with_the_hint(capsys):
+    check("exercise 1", 4, lambda a: a == 4, "unused")
+    assert "exercise 1: correct" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="Hint: look again"):
+        check("exercise 2", 5, lambda a: a == 4, "look again")
+    with pytest.raises(TypeError, match="must give True or False"):
+        check("exercise 3", 4, lambda a: "yes", "answers are True/False")
+
+
+def test_check_on_the_stub_says_not_attempted(capsys):
+    check("exercise 1", ..., lambda a: a == 4, "unused")  # the stub: answer = ...
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_check_turns_an_error_in_the_test_into_the_hint():
+    with pytest.raises(AssertionError, match=r"not yet \(KeyError: 'label'\). Hint: use the label key"):
+        check("exercise 1", {}, lambda a: a["label"] == "x", "use the label key")
+
+
+def test_refused_passes_only_when_the_check_refuses(capsys):
+    from helpers import refused
+
+    with refused("exercise 1"):
+        check("exercise 1", 5, lambda a: a == 4, "look again")
+    assert "refused, as it should be" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="accepted a plausible wrong answer"):
+        with refused("exercise 1"):
+            check("exercise 1", 4, lambda a: a == 4, "look again")
+    with pytest.raises(KeyError):  # a mistake that crashes is a broken mistake, not a refusal
+        with refused("exercise 1"):
+            {}["x"]
+
+
+def test_check_says_not_yet_to_an_array_or_tensor_answer():
+    import numpy as np
+    import torch
+
+    for answer in (np.array([1, 2]), torch.tensor([1, 2]), torch.tensor(4)):
+        with pytest.raises(AssertionError, match=r"not yet.*Hint: a list of ints"):  # never a TypeError
+            check("exercise 1", answer, lambda a: a == [1, 2] if a.ndim else a == 4, "a list of ints")
+    with pytest.raises(AssertionError, match=r"not yet \(the answer is a numpy.ndarray, which the check compares"):
+        check("exercise 1", np.array([1, 2]), lambda a: a == [1, 2], "a list of ints")
+
+
+def test_check_accepts_numpy_bools_and_names_other_types(capsys):
+    import numpy as np
+
+    from helpers import check
+
+    check("numpy comparison", np.arange(3), lambda a: a[2] == 2, "unused")
+    assert "correct" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="Hint"):
+        check("numpy comparison", np.float32(1.0), lambda a: a > 2, "look again")
+    # an array answer compared element by element is the learner's to fix (issue 31): "not yet" and the hint
+    with pytest.raises(AssertionError, match=r"not yet \(the answer is a numpy\.ndarray.*Hint: one number"):
+        check("array", np.arange(3), lambda a: a == 2, "one number")
+    with pytest.raises(TypeError, match="got str"):
+        check("text", "yes", lambda a: a, "unused")

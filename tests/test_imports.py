@@ -1,5 +1,5 @@
 """How the two packages depend on each other: no import cycle (counting imports inside functions too), and the
-learner's ``helpers`` never imports the instructors' ``instructor_tools``."""
+learner's ``helpers`` never imports the instructors' ``instructor_tools`` nor the deep dives' ``performance``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("helpers", "instructor_tools")
+PACKAGES = ("helpers", "performance", "instructor_tools")
 
 
 def module_name(path: Path) -> str:
@@ -88,7 +88,7 @@ def test_no_import_cycle() -> None:
     assert not found, f"import cycles: {found}"
 
 
-def test_the_learner_package_never_imports_the_instructors() -> None:
-    leaks = {name: sorted(i for i in imported if i.startswith("instructor_tools"))
+def test_the_learner_package_imports_neither_other_package() -> None:
+    leaks = {name: sorted(i for i in imported if i.startswith(("instructor_tools", "performance")))
              for name, imported in graph().items() if name.startswith("helpers")}
     assert not any(leaks.values()), {k: v for k, v in leaks.items() if v}

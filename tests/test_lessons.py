@@ -43,6 +43,15 @@ def test_a_lesson_speaks_to_the_learner(notebook: Path) -> None:
     assert not found, f"{notebook.name} speaks of the repository's own testing or machines:\n" + "\n".join(found)
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_output_is_ignored_wholesale(notebook: Path) -> None:
+    """nbval compares every stored output: what varies from run to run is masked in tests/sanitize.cfg instead."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    marker = re.compile(r"^# NBVAL_(IGNORE_OUTPUT|SKIP)\b", re.M)
+    marked = [i for i, cell in enumerate(cells) if marker.search("".join(cell["source"]))]
+    assert not marked, f"{notebook.name}: cells {marked} keep nbval from comparing their outputs"
+
+
 def lesson_code(name: str) -> str:
     cells = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
@@ -84,3 +93,24 @@ def test_lesson_05_writes_out_the_numbers_the_kit_trains_with() -> None:
     assert head_first
     assert tuple(map(float, head_first.groups())) == (KIT_PROFILE.head_first_rows, KIT_PROFILE.head_first_lr)
     assert "helpers.profiles" not in code, "lesson 05 shows its numbers; the profile is the kit's"
+
+
+def test_the_core_lessons_use_twelve_helper_names_at_most() -> None:
+    """The lessons show the libraries' own calls; ``helpers`` stays a handful of names, each on helpers/README.md."""
+    from scripts.lean_counts import LESSONS, helper_names
+
+    used = set().union(*(helper_names(lesson) for lesson in LESSONS))
+    assert len(used) <= 12, f"{len(used)} helper names in the core lessons: {sorted(used)}"
+    page = (ROOT / "helpers" / "README.md").read_text(encoding="utf-8")
+    unlisted = sorted(name for name in used if f"`{name}" not in page)
+    assert not unlisted, f"helpers/README.md does not list {unlisted}"
+
+
+def test_the_helper_name_count_sees_imports_and_attributes(tmp_path: Path) -> None:
+    from scripts.lean_counts import helper_names
+
+    code = ("import helpers\nfrom helpers.audio import decode, synthesize\nsession = helpers.setup()\n"
+            "print(helpers.__file__)\n!echo helpers.not_a_name\n")
+    notebook = tmp_path / "lesson.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": code}]}), encoding="utf-8")
+    assert helper_names(notebook) == {"helpers.audio.decode", "helpers.audio.synthesize", "helpers.setup"}

@@ -74,7 +74,7 @@ def test_two_processes_train_one_model_that_beats_chance(tmp_path):
     # the run trained with the profile's recipe: Trainer saves its arguments with each checkpoint
     import torch
 
-    from helpers.profiles import CPU_FAST
+    from performance.profiles import CPU_FAST
 
     saved = torch.load(out / "checkpoint-24" / "training_args.bin", weights_only=False)
     assert (saved.learning_rate, saved.warmup_steps, saved.train_sampling_strategy) == (
@@ -110,7 +110,7 @@ def _workers(launcher_pid: int) -> dict[int, int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if b"train_sentiment.py" in cmdline and f"TORCHELASTIC_RUN_ID".encode() in b"\0".join(environ):
+        if b"train_sentiment.py" in cmdline and "TORCHELASTIC_RUN_ID".encode() in b"\0".join(environ):
             values = dict(item.split(b"=", 1) for item in environ if b"=" in item)
             if values.get(b"RANK") is not None and int(entry.name) != launcher_pid:
                 found[int(values[b"RANK"])] = int(entry.name)

@@ -17,7 +17,7 @@ from typing import Any
 
 from instructor_tools.kit.freezing import freeze_encoder, unfreeze
 from helpers.offline_kit import PART_DIRS, part_dir
-from helpers.profiles import CPU_FAST, TrainingProfile, training_precision
+from performance.profiles import CPU_FAST, TrainingProfile, training_precision
 from instructor_tools.kit import causal_lm, sources
 from instructor_tools.kit.ct2_whisper import convert
 from instructor_tools.kit.evaluation import IMDB_SAMPLE, ood_accuracy

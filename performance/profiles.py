@@ -1,17 +1,14 @@
-"""Training profiles: the quicktour's recipe on a GPU, a fast recipe on a CPU (notebook 05, the kit, the benchmark).
+"""Training profiles: the quicktour's recipe, and a fast recipe on a CPU (the kit, the training script, the benchmark).
 
 The quicktour fine-tunes with lr 2e-5, batch size 8 and 2 epochs over the full sequences. On a
 2-core CPU that takes about 20 minutes for rotten_tomatoes; the ``cpu-fast`` profile trains in about a
-minute (``make bench`` measures both in one run). Notebook 05 shows which profile it picked and why,
-and one variable switches it.
+minute (``make bench`` measures both in one run). Notebooks 05 and 06 write the ``cpu-fast`` numbers out
+(a test keeps 05's equal to the kit's); ``scripts/train_sentiment.py --profile`` picks one.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
-
-PROFILE_VARIABLE = "QUICKTOUR_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -68,19 +65,6 @@ CPU_FAST = TrainingProfile(
 )
 
 PROFILES: dict[str, TrainingProfile] = {p.name: p for p in (QUICKTOUR, CPU_FAST)}
-
-
-def pick(device: str, name: str | None = None) -> TrainingProfile:
-    """The profile for ``device``: ``name`` if given, else ``$QUICKTOUR_PROFILE``, else
-    "quicktour" on a CUDA GPU and "cpu-fast" anywhere else.
-
-    Raises ValueError for an unknown name, listing the known ones.
-    """
-    chosen = name or os.environ.get(PROFILE_VARIABLE) or ("quicktour" if device == "cuda" else "cpu-fast")
-    try:
-        return PROFILES[chosen]
-    except KeyError:
-        raise ValueError(f"unknown training profile {chosen!r}; choose one of: {', '.join(PROFILES)}") from None
 
 
 def training_precision(profile: TrainingProfile, device: str) -> tuple[str | None, str]:
