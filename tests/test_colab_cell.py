@@ -145,6 +145,11 @@ sys.modules["google.colab"] = colab
 # Hub-ids run covers ipywidgets 8 and the newest numpy.
 COLAB_PACKAGES = {"numpy": "2.0.2", "ipywidgets": "7.7.1"}
 
+# pip writes no .pyc files for what it installs here: Python compiles what a lesson imports when it first imports
+# it. That makes this run faster and checks nothing less. (pip reads PIP_NO_COMPILE=0 as
+# --no-compile, its spelling of a negative option.)
+NO_PYC = {"PIP_NO_COMPILE": "0"}
+
 
 def fresh_python(folder: Path) -> Path:
     """A new virtual environment with only a kernel and what a Colab runtime brings (above).
@@ -157,8 +162,8 @@ def fresh_python(folder: Path) -> Path:
     python = folder / "bin" / "python"
     index = ["--extra-index-url", os.environ["TORCH_INDEX"]] if os.environ.get("TORCH_INDEX") else []
     wanted = [f"torch=={importlib.metadata.version('torch')}", *(f"{n}=={v}" for n, v in COLAB_PACKAGES.items())]
-    installed = run([str(python), "-m", "pip", "install", "--quiet", *index, *wanted, "ipykernel"], dict(os.environ),
-                    timeout=900)
+    installed = run([str(python), "-m", "pip", "install", "--quiet", *index, *wanted, "ipykernel"],
+                    {**os.environ, **NO_PYC}, timeout=900)
     assert installed.returncode == 0, f"set TORCH_INDEX if torch came from another index:\n{installed.stderr[-3000:]}"
     return python
 
@@ -227,6 +232,7 @@ def test_lessons_run_in_a_fresh_environment_set_up_by_their_colab_cell(
         JUPYTER_PATH=str(tmp_path / "jupyter"),
         PATH=os.pathsep.join([str(python.parent)] + [p for p in env["PATH"].split(os.pathsep) if p != venv_bin]),
         GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0=f"url.file://{upstream}.insteadOf", GIT_CONFIG_VALUE_0=GITHUB,
+        **NO_PYC,
     )
     for notebook in LESSONS:
         # On Colab each notebook gets a runtime of its own, with an empty /content: so no clone is left for the
