@@ -43,15 +43,6 @@ def test_a_lesson_speaks_to_the_learner(notebook: Path) -> None:
     assert not found, f"{notebook.name} speaks of the repository's own testing or machines:\n" + "\n".join(found)
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_no_output_is_ignored_wholesale(notebook: Path) -> None:
-    """nbval compares every stored output: what varies from run to run is masked in tests/sanitize.cfg instead."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    marker = re.compile(r"^# NBVAL_(IGNORE_OUTPUT|SKIP)\b", re.M)
-    marked = [i for i, cell in enumerate(cells) if marker.search("".join(cell["source"]))]
-    assert not marked, f"{notebook.name}: cells {marked} keep nbval from comparing their outputs"
-
-
 def lesson_code(name: str) -> str:
     cells = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
