@@ -64,65 +64,24 @@ def test_stored_outputs_hold_on_the_other_kind_of_cpu(notebook):
                   f"{notebook} with QUICKTOUR_CPU_BF16={forced} (the other bfloat16 branch) no longer matches")
 
 
-#: The kit's language model trained again as another kind of CPU would: PyTorch's kernels without SIMD.
-OTHER_CPU = {"ATEN_CPU_CAPABILITY": "default"}
-OTHER_CPU_TEST = "tests/test_portability.py::test_notebook_07_holds_with_a_language_model_trained_on_another_kind_of_cpu"
-
-
-class OtherCpuKit:
-    """A copy of the kit whose language model is being trained again under ``OTHER_CPU``, in a child process.
-
-    That training takes about four minutes on one thread, which the rest of the suite leaves idle most of the
-    time: the root conftest.py starts it as soon as the session has collected this test, and the test waits for
-    it. Run alone, the test starts it itself.
-    """
-
-    def __init__(self, home: Path) -> None:
-        from helpers.offline_kit import kit_root
-
-        self.home = home
-        self.kit = home / kit_root().name
-        shutil.copytree(kit_root(), self.kit, symlinks=True)
-        self.log = home / "build.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "instructor_tools.kit", "build", "--force", "causal-lm"], cwd=ROOT,
-                env={**os.environ, "QUICKTOUR_KIT_HOME": str(home), **OTHER_CPU}, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait(self) -> tuple[int, str]:
-        """The build's exit code and its last 3,000 characters of output."""
-        code = self.process.wait()
-        return code, self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.home, ignore_errors=True)
-
-
-@pytest.fixture
-def other_cpu_kit(request: pytest.FixtureRequest, tmp_path: Path) -> OtherCpuKit:
-    started = getattr(request.config, "other_cpu_kit", None)
-    if started is not None:
-        return started
-    kit = OtherCpuKit(tmp_path / "kit")
-    request.addfinalizer(kit.stop)
-    return kit
-
-
-def test_notebook_07_holds_with_a_language_model_trained_on_another_kind_of_cpu(other_cpu_kit: OtherCpuKit) -> None:
+def test_notebook_07_holds_with_a_language_model_trained_on_another_kind_of_cpu(tmp_path):
     import torch
     from safetensors.torch import load_file
 
     from helpers.offline_kit import PART_DIRS, kit_root
 
-    code, output = other_cpu_kit.wait()
-    assert code == 0, output
-    weights = [load_file(kit / PART_DIRS["causal-lm"] / "model.safetensors") for kit in (kit_root(), other_cpu_kit.kit)]
+    here = kit_root()
+    other_home = tmp_path / "kit"
+    other = other_home / here.name
+    shutil.copytree(here, other, symlinks=True)
+    env = {"QUICKTOUR_KIT_HOME": str(other_home), "ATEN_CPU_CAPABILITY": "default"}
+    build = subprocess.run([sys.executable, "-m", "instructor_tools.kit", "build", "--force", "causal-lm"], cwd=ROOT,
+                           env={**os.environ, **env}, capture_output=True, text=True)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    weights = [load_file(kit / PART_DIRS["causal-lm"] / "model.safetensors") for kit in (here, other)]
     changed = [name for name in weights[0] if not torch.equal(weights[0][name], weights[1][name])]
     assert changed, "ATEN_CPU_CAPABILITY=default trained the very same weights: this test would prove nothing"
     run = nbval(["notebooks/07_generation.ipynb", "notebooks/solutions/07_generation_solutions.ipynb"],
-                QUICKTOUR_KIT_HOME=str(other_cpu_kit.home))
+                QUICKTOUR_KIT_HOME=str(other_home))
     assert_passed(run, f"notebook 07 on a kit language model trained under ATEN_CPU_CAPABILITY=default "
                        f"({len(changed)} of {len(weights[0])} tensors differ) no longer matches")
