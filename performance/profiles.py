@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from helpers import device as hardware
+
 
 @dataclass(frozen=True)
 class TrainingProfile:
@@ -71,19 +73,9 @@ def training_precision(profile: TrainingProfile, device: str) -> tuple[str | Non
     """The mixed precision a run of ``profile`` uses on ``device`` ("bf16", "fp16" or None for float32),
     and why, in words. For ``TrainingArguments(bf16=..., fp16=...)``.
 
-    A CUDA GPU: bf16 where it computes bfloat16 natively (Ampere or newer), else fp16 (e.g. Colab's T4). A CPU:
-    bf16 autocast only if the profile asks for it and bfloat16 measures faster than float32 on this CPU
-    (``helpers.device.cpu_bf16``). Anything else: float32.
+    ``helpers.device.training_precision`` (bf16 or fp16 on a CUDA GPU; on a CPU bf16 where it measures faster),
+    except that a profile that does not ask for bfloat16 on a CPU stays in float32 there.
     """
-    from helpers.device import cpu_bf16, mixed_precision
-
-    if device == "cuda":
-        mode = mixed_precision(device)
-        why_not_bf16 = "" if mode == "bf16" else " (this GPU has no native bfloat16)"
-        return mode, f"a CUDA GPU: {mode} autocast{why_not_bf16}, the weights stay float32"
-    if device == "cpu" and profile.cpu_bf16:
-        native, why = cpu_bf16()
-        return ("bf16" if native else None), why
-    if device == "cpu":
+    if device == "cpu" and not profile.cpu_bf16:
         return None, f"this run of the {profile.name!r} profile does not ask for bfloat16 on a CPU"
-    return None, f"float32 on {device}"
+    return hardware.training_precision(device)

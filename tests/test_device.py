@@ -166,3 +166,18 @@ def test_bf16_units_names_what_torch_reports(monkeypatch):
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx)
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda avx=avx: avx)
         assert bf16_units() == words
+
+
+def test_training_precision_follows_the_device(monkeypatch):
+    import helpers.device
+    from helpers.device import training_precision
+
+    monkeypatch.setattr(helpers.device, "cpu_bf16", lambda: (True, "units that pay"))
+    assert training_precision("cpu") == ("bf16", "units that pay")
+    monkeypatch.setattr(helpers.device, "cpu_bf16", lambda: (False, "no units"))
+    assert training_precision("cpu") == (None, "no units")
+    assert training_precision("mps") == (None, "float32 on mps")
+    for native in ("bf16", "fp16"):
+        monkeypatch.setattr(helpers.device, "mixed_precision", lambda device, native=native: native)
+        mode, why = training_precision("cuda")
+        assert mode == native and f"{native} autocast" in why and "weights stay float32" in why
