@@ -141,8 +141,9 @@ sys.modules["google.colab"] = colab
 # Colab brings its own build), numpy at the version Colab had in August 2025 (tulip-lab/sit742#80; torch binds to
 # numpy when imported, which the cell does before its install, so an upgrade then would be a broken runtime), and
 # ipywidgets 7.7.1, Colab's default for years (manzt/anywidget#48, googlecolab/colabtools#4525): Colab's front end
-# long lagged on ipywidgets 8. The cell must leave each of them, and every other package, as it found it. The
-# Hub-ids run covers ipywidgets 8 and the newest numpy.
+# long lagged on ipywidgets 8. The cell must leave each of them, and every other package, as it found it. This is
+# the lessons' only run on the Hub ids; ipywidgets 8 and the newest numpy are covered by nbval over the lessons
+# (offline kit) and by the Hub-ids run of the solutions notebooks and deep dives (tests/test_hub_path.py).
 COLAB_PACKAGES = {"numpy": "2.0.2", "ipywidgets": "7.7.1"}
 
 # pip writes no .pyc files for what it installs here: Python compiles what a lesson imports when it first imports
