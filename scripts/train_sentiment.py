@@ -2,9 +2,9 @@
 
 The same file runs unchanged on one CPU, one GPU, several GPUs or several machines:
 
-    python scripts/train_sentiment.py --max-steps 40                                    # one process
-    torchrun --nproc_per_node=2 scripts/train_sentiment.py --max-steps 40               # 2 processes (DDP)
-    accelerate launch --multi_gpu --num_processes 2 scripts/train_sentiment.py ...      # the same, via Accelerate
+    python scripts/train_sentiment.py --max-steps 40                                       # one process
+    torchrun --standalone --nproc_per_node=2 scripts/train_sentiment.py --max-steps 40     # 2 processes (DDP)
+    accelerate launch --multi_gpu --num_processes 2 scripts/train_sentiment.py ...         # the same, via Accelerate
     torchrun --nnodes=2 --nproc_per_node=4 --rdzv-id=sentiment-1 --rdzv-backend=c10d \\
         --rdzv-endpoint=HOST:29400 scripts/train_sentiment.py ...                     # 2 machines x 4 GPUs, same command
 
