@@ -57,8 +57,12 @@ check-env: | $(BIN)/python  ## print [OK]/[FAIL] for each required package
 lab: lab-setup  ## set up what the notebooks need, then JupyterLab on notebooks/ with the venv's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# `make test` runs in two streams (pytest-xdist; tests/streams.py balances them, conftest.py gives each worker its
+# share of the cores): docs/testing.md has the figures. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
+
 test: setup  ## set up what is missing, then unit tests, nbval over every notebook (offline kit), every notebook on the Hub ids, every lesson set up by its Colab cell
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 e2e: setup  ## JupyterLab in headless Chromium: run notebook 02, check no errors and a live tokenizer explorer
 	$(BIN)/python scripts/e2e_lab.py

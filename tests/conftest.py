@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -69,13 +70,25 @@ def offline(monkeypatch):
 
 @pytest.fixture(scope="session")
 def classroom_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every Hub id the notebooks name, prefetched through olah and packed (once a session)."""
+    """Every Hub id the notebooks name, prefetched through olah and packed (once a run, shared by its workers)."""
     from instructor_tools.hubserver import olah_installed
     from tests.hub.learner import classroom_archive as build
 
     if not olah_installed():
         pytest.fail("olah is not installed: run `make hub-server` (bash scripts/install-hub-server.sh)")
-    return build(tmp_path_factory.mktemp("hub"))
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(tmp_path_factory.mktemp("hub"))
+    # pytest-xdist: the first worker to get here builds it in the folder all workers of this run share; the
+    # others wait for it and use the same archive (it is only read).
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / "hub"
+    with FileLock(str(shared) + ".lock"):
+        if not (shared / "classroom.tar").is_file():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            build(shared)
+    return shared / "classroom.tar"
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.needs_kit
 
 
-def nbval(notebooks: list[str], **env: str) -> subprocess.CompletedProcess:
-    """pytest --nbval (the options of pyproject.toml) over ``notebooks`` in a child process with ``env`` set."""
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *notebooks],
+def nbval(notebooks: list[str], work: Path, **env: str) -> subprocess.CompletedProcess:
+    """pytest --nbval (the options of pyproject.toml) over copies of ``notebooks`` in ``work`` (the same relative
+    paths), in a child process with ``env`` set. Copies, so that what a notebook writes next to itself
+    (``outputs/``) never meets what the suite's own nbval run of the same notebook writes, in another worker."""
+    copies = []
+    for notebook in notebooks:
+        (work / notebook).parent.mkdir(parents=True, exist_ok=True)
+        copies.append(str(shutil.copy(ROOT / notebook, work / notebook)))
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:xdist",
+                           "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), *copies],
                           cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
 
 
@@ -56,11 +63,11 @@ TRAINS_IN_THE_BRANCH = {"notebooks/05_trainer.ipynb": "trains for well over 15 m
 
 
 @pytest.mark.parametrize("notebook", ["notebooks/extras/01_faster_pipelines.ipynb", *TRAINS_IN_THE_BRANCH])
-def test_stored_outputs_hold_on_the_other_kind_of_cpu(notebook):
+def test_stored_outputs_hold_on_the_other_kind_of_cpu(notebook, tmp_path):
     forced = other_bf16_branch()
     if notebook in TRAINS_IN_THE_BRANCH and forced == "1" and os.environ.get(EMULATED_TRAINING) != "1":
         pytest.skip(f"{notebook} in emulated bfloat16 {TRAINS_IN_THE_BRANCH[notebook]} here: set {EMULATED_TRAINING}=1")
-    assert_passed(nbval([notebook], QUICKTOUR_CPU_BF16=forced),
+    assert_passed(nbval([notebook], tmp_path, QUICKTOUR_CPU_BF16=forced),
                   f"{notebook} with QUICKTOUR_CPU_BF16={forced} (the other bfloat16 branch) no longer matches")
 
 
@@ -82,6 +89,6 @@ def test_notebook_07_holds_with_a_language_model_trained_on_another_kind_of_cpu(
     changed = [name for name in weights[0] if not torch.equal(weights[0][name], weights[1][name])]
     assert changed, "ATEN_CPU_CAPABILITY=default trained the very same weights: this test would prove nothing"
     run = nbval(["notebooks/07_generation.ipynb", "notebooks/solutions/07_generation_solutions.ipynb"],
-                QUICKTOUR_KIT_HOME=str(other_home))
+                tmp_path / "notebooks", QUICKTOUR_KIT_HOME=str(other_home))
     assert_passed(run, f"notebook 07 on a kit language model trained under ATEN_CPU_CAPABILITY=default "
                        f"({len(changed)} of {len(weights[0])} tensors differ) no longer matches")
