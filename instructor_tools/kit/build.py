@@ -31,6 +31,7 @@ from typing import Any
 from helpers.mode import current_mode
 from helpers.offline_kit import PART_DIRS, RECIPE_VERSION, KitDamagedError, kit_home, kit_root, part_dir
 from instructor_tools.kit import manifest
+from instructor_tools.kit import parts as kit_parts
 from instructor_tools.kit.parts import BUILDERS
 
 MANIFEST = "manifest.json"
@@ -242,30 +243,130 @@ def build(force: Iterable[str] = (), parts: Mapping[str, Builder] | None = None)
             manifest.set_mode(folder, modes[1])
         print(f"[kit] building the offline kit (recipe v{RECIPE_VERSION}) in {root}", flush=True)
         remove_stale_staging()
-        for number, (part, builder) in enumerate(table.items(), start=1):
-            final = part_dir(part)
-            log = _log(f"{number}/{len(table)} {part}")
-            problems = manifest.check(final)
-            if part not in force and "all" not in force and not problems:
-                manifest.apply_modes(final, modes)  # also repairs a kit written before modes were set
-                log("up to date")
-                continue
-            if problems and final.exists() and part not in force and "all" not in force:
-                log(f"repairing: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-            log("building")
-            start = time.monotonic()
-            staging = manifest.staging_dir(final)
-            try:
-                facts = builder(staging, log)
-                facts["build_seconds"] = round(time.monotonic() - start, 1)
-                manifest.commit(staging, final, facts, modes)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-                shutil.rmtree(staging.parent / f".trainer-{staging.name}", ignore_errors=True)
-            if PART_DIRS[part].startswith("datasets/"):
-                forget_datasets_cache(final.name)
-            log(f"done in {time.monotonic() - start:.1f} s")
+        numbers = {part: f"{number}/{len(table)} {part}" for number, part in enumerate(table, start=1)}
+        beside: dict[str, Beside] = {}
+        try:
+            for part, builder in table.items():
+                final = part_dir(part)
+                log = _log(numbers[part])
+                problems = manifest.check(final)
+                if part not in force and "all" not in force and not problems:
+                    manifest.apply_modes(final, modes)  # also repairs a kit written before modes were set
+                    log("up to date")
+                    continue
+                if problems and final.exists() and part not in force and "all" not in force:
+                    log(f"repairing: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+                if part in beside:
+                    _commit(part, final, beside.pop(part).finish(), modes, log)
+                    continue
+                started = [other for other, first in BESIDE.items()
+                           if first == part and _real_builder(table, other) and (os.cpu_count() or 1) >= 2
+                           and (other in force or "all" in force or manifest.check(part_dir(other)))]
+                for other in started:
+                    beside[other] = Beside(other, numbers[other], table[other])
+                log("building")
+                start = time.monotonic()
+                staging = manifest.staging_dir(final)
+                try:
+                    with _threads_left(len(started)):
+                        facts = builder(staging, log)
+                    facts["build_seconds"] = round(time.monotonic() - start, 1)
+                    _commit(part, final, (staging, facts), modes, log)
+                finally:
+                    _remove_staging(staging)
+                log(f"done in {time.monotonic() - start:.1f} s")
+        finally:
+            for left in beside.values():
+                left.stop()
         return write_manifest(table)
+
+
+#: Parts built in a child process, one CPU thread, beside the part named here (on a machine with 2 cores or more;
+#: that part gets the other threads meanwhile): the language model trains beside the classifier, which halves the
+#: kit's longest wait on 2 cores. Each keeps the thread count its own build would have had on that machine.
+BESIDE = {"causal-lm": "sentiment"}
+
+
+def _real_builder(table: Mapping[str, Builder], part: str) -> bool:
+    """Whether ``table`` builds ``part`` with the kit's own builder (tests pass fake ones, which stay in-process)."""
+    return part in table and table[part] is kit_parts.BUILDERS.get(part)
+
+
+def _remove_staging(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging.parent / f".trainer-{staging.name}", ignore_errors=True)
+
+
+def _commit(part: str, final: Path, built: tuple[Path, dict[str, Any]], modes: tuple[int, int],
+            log: Callable[[str], None]) -> None:
+    staging, facts = built
+    manifest.commit(staging, final, facts, modes)
+    if PART_DIRS[part].startswith("datasets/"):
+        forget_datasets_cache(final.name)
+    if "beside" in facts:
+        log(f"done in {facts['build_seconds']:.1f} s (beside {facts['beside']})")
+
+
+@contextlib.contextmanager
+def _threads_left(children: int) -> Iterator[None]:
+    """While ``children`` one-thread builds run beside this one, give this process the other cores' threads."""
+    if not children:
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) - children))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _build_in_child(builder: Builder, label: str, staging: str, facts_file: str) -> None:
+    """A child process's work (``Beside``): run ``builder`` into ``staging``, write its facts to ``facts_file``."""
+    current_mode()
+    facts = builder(Path(staging), _log(label))
+    Path(facts_file).write_text(json.dumps(facts))
+
+
+class Beside:
+    """One part built in a child process (``multiprocessing``, spawned) while this process builds another."""
+
+    def __init__(self, part: str, label: str, builder: Builder) -> None:
+        """Start building ``part`` with ``builder`` (a module-level function: the child imports it by name)."""
+        import multiprocessing
+
+        self.part, self.label = part, label
+        self.staging = manifest.staging_dir(part_dir(part))
+        self.facts_file = self.staging.parent / f".tmp-facts-{self.staging.name}.json"
+        self.start = time.monotonic()
+        _log(label)("building in a child process, beside the next part")
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_build_in_child, args=(builder, label, str(self.staging), str(self.facts_file)), daemon=True)
+        self.process.start()
+
+    def finish(self) -> tuple[Path, dict[str, Any]]:
+        """Wait for the child; its staging folder and facts. Raises RuntimeError when the child failed."""
+        self.process.join()
+        if self.process.exitcode != 0 or not self.facts_file.is_file():
+            self.stop()
+            raise RuntimeError(f"building kit part {self.part!r} in a child process failed (exit code "
+                               f"{self.process.exitcode}); its error is printed above. Run `python -m "
+                               f"instructor_tools.kit build` again, or with --force {self.part}")
+        facts = json.loads(self.facts_file.read_text())
+        self.facts_file.unlink()
+        facts["build_seconds"] = round(time.monotonic() - self.start, 1)
+        facts["beside"] = BESIDE.get(self.part, "")
+        return self.staging, facts
+
+    def stop(self) -> None:
+        """Stop the child if it still runs, and remove what it wrote."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(10)
+        _remove_staging(self.staging)
+        self.facts_file.unlink(missing_ok=True)
 
 
 def forget_datasets_cache(folder_name: str) -> None:
