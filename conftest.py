@@ -18,6 +18,14 @@ os.environ.update(OFFLINE_QUIET_ENVIRONMENT)
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ and "OMP_NUM_THREADS" not in os.environ:
     workers = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
     os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+# And each worker its own Datasets and evaluate caches: two workers mapping the same data set at once (lesson 05 and
+# its solutions) moved each other's temporary cache files away (FileNotFoundError in Dataset.map, seen once).
+if "PYTEST_XDIST_WORKER" in os.environ:
+    import tempfile
+
+    worker_caches = os.path.join(tempfile.gettempdir(), "quicktour-test-caches", os.environ["PYTEST_XDIST_WORKER"])
+    os.environ["HF_DATASETS_CACHE"] = os.path.join(worker_caches, "datasets")
+    os.environ["HF_MODULES_CACHE"] = os.path.join(worker_caches, "modules")
 
 
 # ---- two streams for pytest-xdist ---------------------------------------------------------------------------------
