@@ -10,8 +10,8 @@ run them, and nbval compares them with the stored outputs through tests/sanitize
   CPU sums floats in another order: thousands of steps turn that into other weights (an AMD EPYC with AVX2 and an
   Intel Xeon with AMX gave other sampled text from the same seeds). Here the model is trained again under
   ``ATEN_CPU_CAPABILITY=default`` (PyTorch's own kernels without SIMD: another summation order on any x86 CPU), and
-  notebook 07 and its solutions must still pass against their stored outputs. The test first checks that the
-  weights did change, so that it cannot pass by running the same model twice.
+  notebook 07, its solutions and its deep dive must still pass against their stored outputs. The test first checks
+  that the weights did change, so that it cannot pass by running the same model twice.
 
 GPU: no machine of this project has one; docs/testing.md says what is known and what is not checked there.
 """
@@ -88,7 +88,8 @@ def test_notebook_07_holds_with_a_language_model_trained_on_another_kind_of_cpu(
     weights = [load_file(kit / PART_DIRS["causal-lm"] / "model.safetensors") for kit in (here, other)]
     changed = [name for name in weights[0] if not torch.equal(weights[0][name], weights[1][name])]
     assert changed, "ATEN_CPU_CAPABILITY=default trained the very same weights: this test would prove nothing"
-    run = nbval(["notebooks/07_generation.ipynb", "notebooks/solutions/07_generation_solutions.ipynb"],
+    run = nbval(["notebooks/07_generation.ipynb", "notebooks/solutions/07_generation_solutions.ipynb",
+                 "notebooks/extras/07_generation_in_practice.ipynb"],
                 tmp_path / "notebooks", QUICKTOUR_KIT_HOME=str(other_home))
     assert_passed(run, f"notebook 07 on a kit language model trained under ATEN_CPU_CAPABILITY=default "
                        f"({len(changed)} of {len(weights[0])} tensors differ) no longer matches")
