@@ -3,14 +3,17 @@
 scripts/make_solutions.py turns them into the solutions notebook; the mistake must be refused by the check."""
 
 # %% exercise 1 solution
-stop_id = model.generate(**inputs, max_new_tokens=1, do_sample=False)[0, -1].item()
-print("stop_id:", stop_id, repr(tokenizer.decode([stop_id])))
-output_ids = model.generate(**inputs, max_new_tokens=12, min_new_tokens=12, eos_token_id=stop_id, do_sample=False)
-new_ids = output_ids[0, prompt_length:].tolist()
-print(len(new_ids), "new tokens; the end token among them:", stop_id in new_ids)  # min_new_tokens holds it off
+from transformers import GenerationConfig
+
+period_id = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(" .")[-1])
+print("the model's end token(s):", model.generation_config.eos_token_id, "· the full stop:", period_id)
+own = model.generation_config.eos_token_id
+one_sentence = GenerationConfig(do_sample=True, temperature=0.7, top_p=0.9, max_new_tokens=40,
+                                eos_token_id=(own if isinstance(own, list) else [own]) + [period_id])
+print("ends at:", one_sentence.eos_token_id)
 
 # %% exercise 1 mistake
-new_ids = model.generate(**inputs, max_new_tokens=12, eos_token_id=stop_id, do_sample=False)[0, prompt_length:].tolist()  # no min_new_tokens: it stops at once
+one_sentence = GenerationConfig(do_sample=True, temperature=0.7, top_p=0.9, max_new_tokens=40, eos_token_id=period_id)  # replaces the model's own end token
 
 # %% exercise 2 solution
 with torch.no_grad():
