@@ -36,3 +36,20 @@ def test_a_failed_child_raises_and_leaves_nothing(empty_kit, capfd) -> None:
         child.finish()
     assert "the child's own error" in capfd.readouterr().err
     assert not child.staging.exists() and not child.facts_file.exists()
+
+
+def test_build_commits_the_part_built_beside(empty_kit, monkeypatch, capfd) -> None:
+    """The build loop's own path: the language model starts in a child when the classifier's turn comes, and is
+    committed, with its facts, when the loop reaches it (fake builders; the real ones take minutes)."""
+    from helpers.offline_kit import part_dir
+
+    monkeypatch.setattr(kit_build, "_real_builder", lambda table, part: part in table)
+    monkeypatch.setattr(kit_build.os, "cpu_count", lambda: 2)
+    written = kit_build.build(parts={name: writes_a_file for name in kit_build.PART_DIRS})
+    out = capfd.readouterr().out
+    assert out.index("causal-lm: building in a child process") < out.index("sentiment: building")
+    assert "causal-lm: done in" in out and "(beside sentiment)" in out
+    assert written["parts"]["causal-lm"]["facts"]["beside"] == "sentiment"
+    assert "beside" not in written["parts"]["sentiment"]["facts"]
+    assert (part_dir("causal-lm") / "weights.bin").is_file()
+    assert kit_build.verify() == []
